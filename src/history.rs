@@ -1,0 +1,102 @@
+//! A history: the migration files of the configured directories and the
+//! validated graph they form, with graph problems mapped back to files.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::graph::{Graph, GraphProblem, Node, Record};
+use crate::migration::{LoadErrors, Migration, load_directories};
+use crate::plan::Plan;
+use crate::revision::Direction;
+
+/// The loaded migrations and their graph.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub migrations: Vec<Migration>,
+    pub graph: Graph,
+}
+
+/// A graph problem with the files it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedProblem {
+    pub problem: GraphProblem,
+    pub paths: Vec<PathBuf>,
+}
+
+impl fmt::Display for LocatedProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.problem.fmt(f)
+    }
+}
+
+/// Why a history could not be loaded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HistoryError {
+    #[error(transparent)]
+    Load(#[from] LoadErrors),
+    #[error("the revision graph is invalid ({} problem{})", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Graph(Vec<LocatedProblem>),
+}
+
+/// A downgrade that would run through a revision without `-- braid:down`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("revision `{revision}` cannot be downgraded: {} has no `-- braid:down` section", path.display())]
+pub struct Irreversible {
+    pub revision: String,
+    pub path: PathBuf,
+}
+
+impl History {
+    /// Reads every migration under `dirs` and builds the graph.
+    pub fn load(dirs: &[PathBuf]) -> Result<History, HistoryError> {
+        let migrations = load_directories(dirs)?;
+        Self::from_migrations(migrations)
+    }
+
+    pub fn from_migrations(migrations: Vec<Migration>) -> Result<History, HistoryError> {
+        let records: Vec<Record> = migrations
+            .iter()
+            .map(|m| Record {
+                id: m.id.clone(),
+                parents: m.down_revisions.clone(),
+                depends_on: m.depends_on.clone(),
+                labels: m.branch_labels.clone(),
+            })
+            .collect();
+        match Graph::build(&records) {
+            Ok(graph) => Ok(History { migrations, graph }),
+            Err(e) => Err(HistoryError::Graph(
+                e.problems
+                    .into_iter()
+                    .map(|problem| LocatedProblem {
+                        paths: problem
+                            .records()
+                            .iter()
+                            .map(|i| migrations[*i].path.clone())
+                            .collect(),
+                        problem,
+                    })
+                    .collect(),
+            )),
+        }
+    }
+
+    /// The migration file of a revision.
+    pub fn migration(&self, n: Node) -> &Migration {
+        &self.migrations[self.graph.record_index(n)]
+    }
+
+    /// Fails before anything runs if a downgrade step has no down section.
+    pub fn check_reversible(&self, plan: &Plan) -> Result<(), Irreversible> {
+        for step in &plan.steps {
+            let m = self.migration(step.node);
+            if step.direction == Direction::Down && m.down.is_none() {
+                return Err(Irreversible {
+                    revision: m.id.to_string(),
+                    path: m.path.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

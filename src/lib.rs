@@ -1,0 +1,15 @@
+//! braid: a database migration tool with a branching revision graph.
+//!
+//! Plain SQL migration files declare their revision id and down revisions;
+//! [`graph`] validates the DAG and answers questions about heads, branches
+//! and merge points; [`target`] resolves Alembic's target grammar; [`plan`]
+//! orders the steps; `execute` runs them on SQLite, PostgreSQL or MySQL.
+//!
+//! The library never depends on the command line; the `braid` binary does.
+
+pub mod graph;
+pub mod history;
+pub mod migration;
+pub mod plan;
+pub mod revision;
+pub mod target;

@@ -1,0 +1,126 @@
+//! Reads every `*.sql` file under the configured directories (Alembic's
+//! version_locations), in parallel, and collects every error rather than
+//! stopping at the first.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{LoadError, Migration, parse};
+
+/// Every problem found while loading, in path order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LoadErrors(pub Vec<LoadError>);
+
+impl fmt::Display for LoadErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "{n} migration file{} could not be read",
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// Lists the `*.sql` files below `dirs`, sorted by path.
+fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for dir in dirs {
+        if !dir.is_dir() {
+            errors.push(LoadError::new(
+                dir,
+                None,
+                "migrations directory not found (create it with `braid init`, or fix `[migrations] directories` in braid.toml)",
+            ));
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(dir).follow_links(true) {
+            match entry {
+                Ok(entry) => {
+                    if entry.file_type().is_file()
+                        && entry.path().extension().is_some_and(|e| e == "sql")
+                    {
+                        files.push(entry.into_path());
+                    }
+                }
+                Err(e) => {
+                    let path = e.path().unwrap_or(dir).to_owned();
+                    errors.push(LoadError::new(&path, None, format!("cannot read: {e}")));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        files.sort();
+        files.dedup();
+        Ok(files)
+    } else {
+        Err(errors)
+    }
+}
+
+fn read_one(path: &Path) -> Result<Migration, LoadError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| LoadError::new(path, None, format!("cannot read: {e}")))?;
+    parse(path, &bytes)
+}
+
+/// Loads every migration under `dirs`. Either all files parse, or every
+/// error is returned.
+pub fn load_directories(dirs: &[PathBuf]) -> Result<Vec<Migration>, LoadErrors> {
+    let files = list_files(dirs).map_err(LoadErrors)?;
+    let results: Vec<Result<Migration, LoadError>> =
+        files.par_iter().map(|p| read_one(p)).collect();
+    let mut migrations = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(m) => migrations.push(m),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(migrations)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_several_directories_recursively_and_collects_all_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("a");
+        let b = tmp.path().join("b/nested");
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(
+            a.join("1.sql"),
+            "-- revision = \"r1\"\n-- down_revisions = []\n-- braid:up\n",
+        )
+        .unwrap();
+        std::fs::write(
+            b.join("2.sql"),
+            "-- revision = \"r2\"\n-- down_revisions = [\"r1\"]\n-- braid:up\n",
+        )
+        .unwrap();
+        std::fs::write(b.join("notes.txt"), "not a migration").unwrap();
+        let dirs = vec![a.clone(), tmp.path().join("b")];
+        let ms = load_directories(&dirs).unwrap();
+        assert_eq!(ms.len(), 2);
+
+        std::fs::write(a.join("bad1.sql"), "").unwrap();
+        std::fs::write(b.join("bad2.sql"), "SELECT 1;").unwrap();
+        let errs = load_directories(&dirs).unwrap_err();
+        assert_eq!(errs.0.len(), 2, "{errs:?}");
+
+        let missing = load_directories(&[tmp.path().join("nope")]).unwrap_err();
+        assert!(missing.0[0].message.contains("not found"));
+    }
+}

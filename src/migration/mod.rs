@@ -1,0 +1,114 @@
+//! Migration files: what one `*.sql` file declares, how a directory of them
+//! is read, and how new ones are written.
+//!
+//! This module knows the file format of SPEC §2 and nothing of the graph
+//! the files form or of any database.
+
+mod checksum;
+mod header;
+mod load;
+mod write;
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+pub use checksum::Checksum;
+pub use header::parse;
+pub use load::{LoadErrors, load_directories};
+pub use write::{NewRevision, file_name, render_new};
+
+use crate::revision::{BranchLabel, RevisionId};
+
+/// One migration file, parsed and validated on its own.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub path: PathBuf,
+    pub id: RevisionId,
+    pub down_revisions: Vec<RevisionId>,
+    pub branch_labels: Vec<BranchLabel>,
+    /// Revision ids or branch labels; the graph resolves them.
+    pub depends_on: Vec<String>,
+    pub message: Option<String>,
+    pub created: Option<String>,
+    pub transactional: bool,
+    /// The file's text with line endings normalized to `\n`.
+    pub source: String,
+    pub up: Section,
+    pub down: Option<Section>,
+    pub checksum: Checksum,
+}
+
+/// Where one section's SQL stands in [`Migration::source`].
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Byte range of the SQL (the marker line excluded).
+    pub range: Range<usize>,
+    /// The 1-based file line on which the SQL starts.
+    pub first_line: usize,
+}
+
+impl Migration {
+    pub fn up_sql(&self) -> &str {
+        &self.source[self.up.range.clone()]
+    }
+
+    pub fn down_sql(&self) -> Option<&str> {
+        self.down.as_ref().map(|s| &self.source[s.range.clone()])
+    }
+
+    pub fn section(&self, direction: crate::revision::Direction) -> Option<&Section> {
+        match direction {
+            crate::revision::Direction::Up => Some(&self.up),
+            crate::revision::Direction::Down => self.down.as_ref(),
+        }
+    }
+
+    pub fn sql(&self, direction: crate::revision::Direction) -> Option<&str> {
+        self.section(direction)
+            .map(|s| &self.source[s.range.clone()])
+    }
+}
+
+/// A problem with one migration file, located as precisely as it is known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl LoadError {
+    pub fn new(path: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.to_owned(),
+            line,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(mut self, column: Option<usize>) -> Self {
+        self.column = column;
+        self
+    }
+
+    /// `path:line:column`, as far as it is known.
+    pub fn location(&self) -> String {
+        let mut loc = self.path.display().to_string();
+        if let Some(line) = self.line {
+            loc.push_str(&format!(":{line}"));
+            if let Some(col) = self.column {
+                loc.push_str(&format!(":{col}"));
+            }
+        }
+        loc
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)
+    }
+}

@@ -1,0 +1,258 @@
+//! Targets, Alembic's grammar: `head`, `heads`, `base`, ids and unique
+//! prefixes, `LABEL@head|heads|base|REV`, and relative steps `+N`, `-N`,
+//! `REV+N`, `REV-N`, `LABEL@+N`, `LABEL@-N`.
+//!
+//! Parsing turns a string into a [`Target`] (errors carry a column);
+//! resolving turns it into revisions of a graph, given the database's
+//! current heads. Nothing here knows of files or databases.
+
+mod resolve;
+
+use std::fmt;
+
+pub use resolve::{
+    DowngradeTarget, resolve_downgrade, resolve_label, resolve_revision, resolve_stamp,
+    resolve_upgrade,
+};
+
+/// What a target names, before the graph is consulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum What {
+    Base,
+    Head,
+    Heads,
+    /// A full revision id or a prefix of one.
+    Rev(String),
+    /// `+N` / `-N` from the current heads (`anchor` is `None`) or from a
+    /// named revision (`head`, `base` or an id).
+    Relative { anchor: Option<String>, steps: i64 },
+}
+
+/// A parsed target: an optional `LABEL@` and what follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub text: String,
+    pub label: Option<String>,
+    pub what: What,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Why a target could not be parsed or resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("invalid target `{input}` at column {column}: {message}")]
+    Syntax {
+        input: String,
+        column: usize,
+        message: String,
+    },
+    #[error("`{target}` is ambiguous: there are {} heads ({})", heads.len(), heads.join(", "))]
+    MultipleHeads { target: String, heads: Vec<String> },
+    #[error("revision prefix `{prefix}` is ambiguous: it matches {}", candidates.join(", "))]
+    AmbiguousPrefix {
+        prefix: String,
+        candidates: Vec<String>,
+    },
+    #[error("no revision `{0}` (no revision id starts with it)")]
+    UnknownRevision(String),
+    #[error("no branch label `{label}`{}", known_list(known))]
+    UnknownLabel { label: String, known: Vec<String> },
+    #[error("revision `{revision}` is not on branch `{label}`")]
+    NotOnBranch { revision: String, label: String },
+    #[error("`{target}` has no head: no revision is on branch `{label}`")]
+    NoHead { target: String, label: String },
+    #[error("`{target}` goes past the {end}: {walked} of {wanted} steps are possible from {from}")]
+    PastEnd {
+        target: String,
+        end: &'static str,
+        from: String,
+        walked: i64,
+        wanted: i64,
+    },
+    #[error("`{target}` is ambiguous: `{from}` has several {what} ({})", candidates.join(", "))]
+    AmbiguousWalk {
+        target: String,
+        from: String,
+        what: &'static str,
+        candidates: Vec<String>,
+    },
+    #[error("`{target}` is ambiguous: the database has several current heads ({})", heads.join(", "))]
+    AmbiguousCurrent { target: String, heads: Vec<String> },
+    #[error("`{target}` counts from the current revision, but nothing is applied")]
+    NothingApplied { target: String },
+    #[error("`{target}` {message}")]
+    WrongDirection { target: String, message: String },
+    #[error("revision `{revision}` is not applied: there is nothing above it to downgrade")]
+    NotApplied { revision: String },
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        " (the history declares no branch labels)".into()
+    } else {
+        format!(" (labels: {})", known.join(", "))
+    }
+}
+
+impl TargetError {
+    /// What the user could type instead, where it is known.
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            TargetError::MultipleHeads { target, heads } => {
+                let mut h = vec![format!(
+                    "use `heads` for all of them, or `LABEL@head` / a revision id for one ({})",
+                    heads.join(", ")
+                )];
+                if target.ends_with("@head") {
+                    h = vec![format!("name one of the heads: {}", heads.join(", "))];
+                }
+                h
+            }
+            TargetError::AmbiguousPrefix { .. } => {
+                vec!["type more characters of the revision id".into()]
+            }
+            TargetError::AmbiguousCurrent { target, heads } => {
+                let bare = target.trim_start_matches(|c: char| c != '+' && c != '-');
+                vec![format!(
+                    "say which branch: `LABEL@{bare}`, or `REV{bare}` with one of {}",
+                    heads.join(", ")
+                )]
+            }
+            TargetError::AmbiguousWalk { candidates, .. } => {
+                vec![format!("name the revision instead: one of {}", candidates.join(", "))]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Parses a target as users type it.
+pub fn parse(input: &str) -> Result<Target, TargetError> {
+    let syntax = |column: usize, message: &str| TargetError::Syntax {
+        input: input.to_owned(),
+        column,
+        message: message.to_owned(),
+    };
+    if input.is_empty() {
+        return Err(syntax(1, "expected a target, found nothing"));
+    }
+    if let Some(c) = input.find(char::is_whitespace) {
+        return Err(syntax(c + 1, "expected no white space"));
+    }
+    let (label, rest, offset) = match input.split_once('@') {
+        Some((label, rest)) => {
+            if label.is_empty() {
+                return Err(syntax(1, "expected a branch label before `@`"));
+            }
+            (Some(label.to_owned()), rest, label.len() + 1)
+        }
+        None => (None, input, 0),
+    };
+    if let Some(at) = rest.find('@') {
+        return Err(syntax(offset + at + 1, "expected one `@` at most"));
+    }
+    if rest.contains(':') {
+        let at = rest.find(':').expect("contains");
+        return Err(syntax(
+            offset + at + 1,
+            "`FROM:TO` ranges are only for `--sql`",
+        ));
+    }
+    let what = if let Some(sign_at) = rest.find(['+', '-']) {
+        let anchor = &rest[..sign_at];
+        let digits = &rest[sign_at + 1..];
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(syntax(
+                offset + sign_at + 2,
+                "expected a number of steps after the sign, such as `+1` or `-2`",
+            ));
+        }
+        let n: i64 = digits
+            .parse()
+            .map_err(|_| syntax(offset + sign_at + 2, "the number of steps is too large"))?;
+        let steps = if rest.as_bytes()[sign_at] == b'-' { -n } else { n };
+        What::Relative {
+            anchor: (!anchor.is_empty()).then(|| anchor.to_owned()),
+            steps,
+        }
+    } else {
+        match rest {
+            "" => return Err(syntax(offset + 1, "expected `head`, `heads`, `base` or a revision after `@`")),
+            "base" => What::Base,
+            "head" => What::Head,
+            "heads" => What::Heads,
+            rev => What::Rev(rev.to_owned()),
+        }
+    };
+    Ok(Target {
+        text: input.to_owned(),
+        label,
+        what,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn what(s: &str) -> (Option<String>, What) {
+        let t = parse(s).unwrap();
+        (t.label, t.what)
+    }
+
+    #[test]
+    fn the_whole_grammar() {
+        assert_eq!(what("head"), (None, What::Head));
+        assert_eq!(what("heads"), (None, What::Heads));
+        assert_eq!(what("base"), (None, What::Base));
+        assert_eq!(what("ae10"), (None, What::Rev("ae10".into())));
+        assert_eq!(what("auth@head"), (Some("auth".into()), What::Head));
+        assert_eq!(what("auth@base"), (Some("auth".into()), What::Base));
+        assert_eq!(what("auth@ae1"), (Some("auth".into()), What::Rev("ae1".into())));
+        assert_eq!(
+            what("+2"),
+            (None, What::Relative { anchor: None, steps: 2 })
+        );
+        assert_eq!(
+            what("-1"),
+            (None, What::Relative { anchor: None, steps: -1 })
+        );
+        assert_eq!(
+            what("ae1+3"),
+            (None, What::Relative { anchor: Some("ae1".into()), steps: 3 })
+        );
+        assert_eq!(
+            what("ae1-3"),
+            (None, What::Relative { anchor: Some("ae1".into()), steps: -3 })
+        );
+        assert_eq!(
+            what("auth@-1"),
+            (Some("auth".into()), What::Relative { anchor: None, steps: -1 })
+        );
+        assert_eq!(
+            what("auth@+2"),
+            (Some("auth".into()), What::Relative { anchor: None, steps: 2 })
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_a_column() {
+        let col = |s: &str| match parse(s).unwrap_err() {
+            TargetError::Syntax { column, .. } => column,
+            other => panic!("{other}"),
+        };
+        assert_eq!(col(""), 1);
+        assert_eq!(col("@head"), 1);
+        assert_eq!(col("auth@"), 6);
+        assert_eq!(col("ab+"), 4);
+        assert_eq!(col("ab+x"), 4);
+        assert_eq!(col("a@b@c"), 4);
+        assert_eq!(col("a:b"), 2);
+        assert_eq!(col("a b"), 2);
+    }
+}
