@@ -7,9 +7,12 @@
 //!
 //! The library never depends on the command line; the `braid` binary does.
 
+pub mod config;
+pub mod db;
 pub mod graph;
 pub mod history;
 pub mod migration;
 pub mod plan;
+pub mod render;
 pub mod revision;
 pub mod target;

@@ -7,6 +7,7 @@
 mod checksum;
 mod header;
 mod load;
+pub mod split;
 mod write;
 
 use std::fmt;

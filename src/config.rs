@@ -1,0 +1,414 @@
+//! Settings: `braid.toml`, the environment and `.env`, resolved once, in
+//! SPEC §5's order, into [`Settings`].
+//!
+//! The environment is passed in as a lookup function, so the CLI decides
+//! what the process environment is (it loads `.env` first) and tests can
+//! give their own. This module never prints a password: [`DatabaseUrl`]'s
+//! `Display` hides it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The file name looked up in the working directory.
+pub const CONFIG_FILE: &str = "braid.toml";
+/// The embedded default database.
+pub const DEFAULT_URL: &str = "sqlite://braid.db?mode=rwc";
+pub const DEFAULT_VERSION_TABLE: &str = "braid_version";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    migrations: RawMigrations,
+    #[serde(default)]
+    database: RawDatabase,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMigrations {
+    directories: Option<Vec<String>>,
+    /// `check` fails when the history has more than one head.
+    #[serde(default)]
+    single_head: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<String>,
+    schema: Option<String>,
+    version_table: Option<String>,
+}
+
+/// Why the settings could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    #[error("{}:{line}:{column}: invalid configuration: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("invalid database URL from {source_name}: {message}")]
+    Url {
+        source_name: String,
+        message: String,
+    },
+    #[error("invalid {name}: {message}")]
+    Setting { name: String, message: String },
+}
+
+/// A database URL whose `Display` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+/// The engines braid talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+            Engine::Mysql => "MySQL",
+        }
+    }
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let u = DatabaseUrl(url.to_owned());
+        u.engine()?;
+        if !url.starts_with("sqlite:") {
+            url::Url::parse(url).map_err(|e| format!("{e} in `{}`", redact(url)))?;
+        }
+        Ok(u)
+    }
+
+    /// The URL with its password, for the driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn engine(&self) -> Result<Engine, String> {
+        let scheme = self.0.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Engine::Sqlite),
+            "postgres" | "postgresql" => Ok(Engine::Postgres),
+            "mysql" | "mariadb" => Ok(Engine::Mysql),
+            _ => Err(format!(
+                "expected a URL starting with `sqlite://`, `postgres://` or `mysql://`, found `{}`",
+                redact(&self.0)
+            )),
+        }
+    }
+}
+
+/// A URL with any password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Unparseable: hide everything between `://` and the last `@`.
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+            _ => url.to_owned(),
+        },
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// Everything a command needs to know about where things are.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The configuration file, when one was read.
+    pub config_file: Option<PathBuf>,
+    /// Migration directories, resolved against the configuration file's
+    /// directory (or the working directory).
+    pub directories: Vec<PathBuf>,
+    pub url: DatabaseUrl,
+    /// Where the URL came from, for messages.
+    pub url_source: String,
+    pub schema: Option<String>,
+    pub version_table: String,
+    pub single_head: bool,
+}
+
+/// What the command line says, before the file and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub url: Option<String>,
+}
+
+impl Settings {
+    /// Resolves settings from the command line, `env` (a variable lookup,
+    /// `.env` already applied) and the configuration file, relative to `cwd`.
+    pub fn resolve(
+        overrides: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+        cwd: &Path,
+    ) -> Result<Settings, ConfigError> {
+        let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        let explicit = overrides
+            .config
+            .clone()
+            .or_else(|| env("BRAID_CONFIG").map(PathBuf::from));
+        let (config_file, raw) = match explicit {
+            Some(path) => {
+                let path = cwd.join(path);
+                let raw = read_config(&path)?;
+                (Some(path), raw)
+            }
+            None => {
+                let path = cwd.join(CONFIG_FILE);
+                if path.is_file() {
+                    let raw = read_config(&path)?;
+                    (Some(path), raw)
+                } else {
+                    (None, RawConfig::default())
+                }
+            }
+        };
+        let base = config_file
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_owned)
+            .unwrap_or_else(|| cwd.to_owned());
+        let directories = raw
+            .migrations
+            .directories
+            .unwrap_or_else(|| vec!["migrations".into()])
+            .iter()
+            .map(|d| base.join(d))
+            .collect();
+
+        let (url, url_source) = if let Some(u) = &overrides.url {
+            (u.clone(), "--url".to_owned())
+        } else if let Some(u) = env("DATABASE_URL") {
+            (u, "DATABASE_URL".to_owned())
+        } else if let Some(host) = env("DATABASE_HOST") {
+            (postgres_url_from_parts(&host, &env)?, "DATABASE_HOST".to_owned())
+        } else if let Some(u) = &raw.database.url {
+            let source = config_file
+                .as_deref()
+                .map(|p| format!("{} [database] url", p.display()))
+                .unwrap_or_default();
+            (sqlite_relative_to(u, &base), source)
+        } else {
+            (
+                sqlite_relative_to(DEFAULT_URL, cwd),
+                "the default (sqlite://braid.db)".to_owned(),
+            )
+        };
+        let url = DatabaseUrl::parse(&url).map_err(|message| ConfigError::Url {
+            source_name: url_source.clone(),
+            message,
+        })?;
+
+        let schema = env("DATABASE_SCHEMA").or(raw.database.schema);
+        let version_table = raw
+            .database
+            .version_table
+            .unwrap_or_else(|| DEFAULT_VERSION_TABLE.to_owned());
+        for (name, value) in [("schema", schema.as_deref()), ("version_table", Some(&version_table))] {
+            if let Some(v) = value
+                && (v.is_empty() || v.contains('\0'))
+            {
+                return Err(ConfigError::Setting {
+                    name: name.into(),
+                    message: "expected a non-empty name without NUL characters".into(),
+                });
+            }
+        }
+        Ok(Settings {
+            config_file,
+            directories,
+            url,
+            url_source,
+            schema,
+            version_table,
+            single_head: raw.migrations.single_head,
+        })
+    }
+}
+
+fn read_config(path: &Path) -> Result<RawConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|s| {
+                let before = &text[..s.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = s.start - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                (line, column)
+            })
+            .unwrap_or((1, 1));
+        ConfigError::Invalid {
+            path: path.to_owned(),
+            line,
+            column,
+            message: e.message().trim_end().to_owned(),
+        }
+    })
+}
+
+/// `postgres://USER:PASSWORD@HOST:PORT/NAME` from the `DATABASE_*`
+/// variables, each part percent-encoded.
+fn postgres_url_from_parts(
+    host: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, ConfigError> {
+    let bad = |name: &str, message: String| ConfigError::Setting {
+        name: name.into(),
+        message,
+    };
+    let port = env("DATABASE_PORT").unwrap_or_else(|| "5432".into());
+    port.parse::<u16>()
+        .map_err(|_| bad("DATABASE_PORT", format!("expected a port number, found `{port}`")))?;
+    let user = env("DATABASE_USER").unwrap_or_else(|| "postgres".into());
+    let name = env("DATABASE_NAME").unwrap_or_else(|| user.clone());
+    let mut u = url::Url::parse("postgres://localhost/")
+        .map_err(|e| bad("DATABASE_HOST", e.to_string()))?;
+    u.set_host(Some(host))
+        .map_err(|e| bad("DATABASE_HOST", format!("{e}: `{host}`")))?;
+    u.set_port(Some(port.parse().unwrap_or(5432)))
+        .map_err(|_| bad("DATABASE_PORT", "cannot be set".into()))?;
+    u.set_username(&user)
+        .map_err(|_| bad("DATABASE_USER", "cannot be set".into()))?;
+    if let Some(pw) = env("DATABASE_PASSWORD") {
+        u.set_password(Some(&pw))
+            .map_err(|_| bad("DATABASE_PASSWORD", "cannot be set".into()))?;
+    }
+    u.path_segments_mut()
+        .map_err(|_| bad("DATABASE_NAME", "cannot be set".into()))?
+        .clear()
+        .push(&name);
+    Ok(u.to_string())
+}
+
+/// A relative SQLite path is taken relative to `base` (the configuration
+/// file's directory), as users of a checked-in `braid.toml` expect.
+fn sqlite_relative_to(url: &str, base: &Path) -> String {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return url.to_owned();
+    };
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path.is_empty() || path == ":memory:" || Path::new(path).is_absolute() {
+        return url.to_owned();
+    }
+    let mut out = format!("sqlite://{}", base.join(path).display());
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    } else {
+        out.push_str("?mode=rwc");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve(vars: &[(&str, &str)], file: Option<&str>) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(text) = file {
+            std::fs::write(dir.path().join(CONFIG_FILE), text).unwrap();
+        }
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::resolve(&Overrides::default(), &|k| map.get(k).cloned(), dir.path())
+    }
+
+    #[test]
+    fn default_is_sqlite_braid_db() {
+        let s = resolve(&[], None).unwrap();
+        assert!(s.url.expose().starts_with("sqlite://"));
+        assert!(s.url.expose().ends_with("braid.db?mode=rwc"));
+        assert_eq!(s.version_table, "braid_version");
+    }
+
+    #[test]
+    fn precedence_database_url_then_parts_then_file() {
+        let file = "[database]\nurl = \"mysql://root@127.0.0.1/test\"\n";
+        let s = resolve(&[("DATABASE_URL", "postgres://a@h/d")], Some(file)).unwrap();
+        assert_eq!(s.url.expose(), "postgres://a@h/d");
+        let s = resolve(
+            &[
+                ("DATABASE_HOST", "db.local"),
+                ("DATABASE_USER", "boneca"),
+                ("DATABASE_PASSWORD", "p@ss:w/rd"),
+                ("DATABASE_NAME", "app"),
+                ("DATABASE_SCHEMA", "boneca"),
+            ],
+            Some(file),
+        )
+        .unwrap();
+        assert_eq!(
+            s.url.expose(),
+            "postgres://boneca:p%40ss%3Aw%2Frd@db.local:5432/app"
+        );
+        assert_eq!(s.schema.as_deref(), Some("boneca"));
+        assert!(!s.url.to_string().contains("p%40ss"), "{}", s.url);
+        let s = resolve(&[], Some(file)).unwrap();
+        assert_eq!(s.url.expose(), "mysql://root@127.0.0.1/test");
+    }
+
+    #[test]
+    fn passwords_never_display() {
+        let u = DatabaseUrl::parse("postgres://u:secret@h/d").unwrap();
+        assert_eq!(u.to_string(), "postgres://u:***@h/d");
+        assert!(!format!("{u:?}").contains("secret"));
+        assert!(!redact("postgres://u:sec ret@h/d").contains("sec"));
+    }
+
+    #[test]
+    fn bad_files_name_the_line() {
+        let e = resolve(&[], Some("[database]\nurl = \"sqlite://x.db\"\ncolour = 1\n")).unwrap_err();
+        match e {
+            ConfigError::Invalid { line, message, .. } => {
+                assert_eq!(line, 3);
+                assert!(message.contains("unknown field `colour`"));
+            }
+            other => panic!("{other}"),
+        }
+        let e = resolve(&[("DATABASE_URL", "oracle://x")], None).unwrap_err();
+        assert!(e.to_string().contains("DATABASE_URL"), "{e}");
+    }
+}

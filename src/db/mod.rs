@@ -1,0 +1,611 @@
+//! Database access: one dedicated connection per run to SQLite, PostgreSQL
+//! or MySQL/MariaDB, a closed enum picked from the URL scheme (not
+//! `sqlx::Any`: the engines differ in locks, DDL transactions and error
+//! codes, and that difference is the point), the version table, the
+//! append-only history, and the run lock.
+//!
+//! This module knows SQL and connections, not graphs or plans.
+
+pub mod dialect;
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use sqlx::mysql::MySqlConnection;
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+
+pub use dialect::Dialect;
+
+use crate::config::{Engine, Settings};
+use crate::revision::Direction;
+
+/// An error the database reported, or a failure to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DbError {
+    pub message: String,
+    /// The engine's own error code (SQLSTATE, MySQL number, SQLite code).
+    pub code: Option<String>,
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        match e.as_database_error() {
+            Some(d) => {
+                let code = match d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                    Some(my) => Some(my.number().to_string()),
+                    None => d.code().map(|c| c.into_owned()),
+                };
+                DbError {
+                    message: d.message().to_owned(),
+                    code,
+                }
+            }
+            None => DbError {
+                message: e.to_string(),
+                code: None,
+            },
+        }
+    }
+}
+
+impl DbError {
+    fn is_sqlite_busy(&self) -> bool {
+        matches!(self.code.as_deref(), Some("5") | Some("6") | Some("517") | Some("261"))
+            || self.message.contains("database is locked")
+    }
+}
+
+enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+    Mysql(MySqlConnection),
+}
+
+/// Runs `$body` with `$c` bound to the engine's connection.
+macro_rules! with_conn {
+    ($self:expr, $c:ident => $body:expr) => {
+        match &mut $self.conn {
+            Conn::Sqlite($c) => $body,
+            Conn::Postgres($c) => $body,
+            Conn::Mysql($c) => $body,
+        }
+    };
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub id: i64,
+    pub revision: String,
+    pub direction: String,
+    pub checksum: Option<String>,
+    pub status: String,
+    pub started_at: String,
+}
+
+/// History statuses. `pending` and `failed` block further runs until
+/// resolved; the others are records.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const DONE: &str = "done";
+    pub const FAILED: &str = "failed";
+    pub const ROLLED_BACK: &str = "rolled_back";
+    pub const RESOLVED: &str = "resolved";
+}
+
+/// Who is running braid, for the history: `user@host`.
+fn run_by() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("{user}@{host}")
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+/// A connection with its dialect.
+pub struct Db {
+    conn: Conn,
+    pub dialect: Dialect,
+    locked: bool,
+    lock_name: String,
+    run_by: String,
+}
+
+/// Called while waiting for the run lock, with what holds it if known.
+pub type WaitingFn<'a> = &'a mut dyn FnMut(Option<String>);
+
+impl Db {
+    /// Connects to the settings' database.
+    pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
+        let engine = settings.url.engine().map_err(|message| DbError {
+            message,
+            code: None,
+        })?;
+        let url = settings.url.expose();
+        let conn = match engine {
+            Engine::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .busy_timeout(Duration::from_secs(30));
+                Conn::Sqlite(SqliteConnection::connect_with(&opts).await?)
+            }
+            Engine::Postgres => Conn::Postgres(PgConnection::connect(url).await?),
+            Engine::Mysql => Conn::Mysql(MySqlConnection::connect(url).await?),
+        };
+        let dialect = Dialect::new(engine, settings.schema.as_deref(), &settings.version_table);
+        let lock_name = format!(
+            "braid:{}",
+            &blake3::hash(dialect.version_table.as_bytes()).to_hex()[..32]
+        );
+        let mut db = Db {
+            conn,
+            dialect,
+            locked: false,
+            lock_name,
+            run_by: run_by(),
+        };
+        if let Some(schema) = db.dialect.schema.clone() {
+            // Migrations run with the schema first on the search path.
+            let sql = format!(
+                "SET search_path TO {}, public",
+                db.dialect.quote(&schema)
+            );
+            db.exec(&sql).await?;
+        }
+        Ok(db)
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.dialect.engine
+    }
+
+    /// Runs SQL text as is (one or several statements, no parameters).
+    pub async fn exec(&mut self, sql: &str) -> Result<(), DbError> {
+        with_conn!(self, c => sqlx::raw_sql(sql).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    async fn bind_exec(&mut self, sql: &str, args: &[&str]) -> Result<(), DbError> {
+        with_conn!(self, c => {
+            let mut q = sqlx::query(sql);
+            for a in args {
+                q = q.bind(*a);
+            }
+            q.execute(&mut *c).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    async fn strings(&mut self, sql: &str, args: &[&str]) -> Result<Vec<String>, DbError> {
+        let rows = with_conn!(self, c => {
+            let mut q = sqlx::query_scalar::<_, String>(sql);
+            for a in args {
+                q = q.bind(*a);
+            }
+            q.fetch_all(&mut *c).await
+        })?;
+        Ok(rows)
+    }
+
+    async fn count(&mut self, sql: &str, args: &[&str]) -> Result<i64, DbError> {
+        let n = with_conn!(self, c => {
+            let mut q = sqlx::query_scalar::<_, i64>(sql);
+            for a in args {
+                q = q.bind(*a);
+            }
+            q.fetch_one(&mut *c).await
+        })?;
+        Ok(n)
+    }
+
+    /// Whether the version table exists (reading commands create nothing).
+    pub async fn has_version_table(&mut self) -> Result<bool, DbError> {
+        let vt = self.dialect.version_table.clone();
+        let n = match self.engine() {
+            Engine::Postgres => {
+                self.count(
+                    "SELECT CASE WHEN to_regclass($1) IS NULL THEN 0::bigint ELSE 1::bigint END",
+                    &[&vt],
+                )
+                .await?
+            }
+            Engine::Mysql => {
+                let name = unquote_last(&vt);
+                self.count(
+                    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+                    &[&name],
+                )
+                .await?
+            }
+            Engine::Sqlite => {
+                let name = unquote_last(&vt);
+                self.count(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    &[&name],
+                )
+                .await?
+            }
+        };
+        Ok(n > 0)
+    }
+
+    /// Creates the schema (PostgreSQL), the version table and the history
+    /// table where missing.
+    pub async fn ensure_tables(&mut self) -> Result<(), DbError> {
+        if let Some(schema) = self.dialect.schema.clone() {
+            let exists = self
+                .count(
+                    "SELECT COUNT(*) FROM pg_namespace WHERE nspname = $1",
+                    &[&schema],
+                )
+                .await?;
+            if exists == 0 {
+                let sql = self.dialect.create_schema().expect("schema");
+                self.exec(&sql).await?;
+            }
+        }
+        let v = self.dialect.create_version_table();
+        let h = self.dialect.create_history_table();
+        self.exec(&v).await?;
+        self.exec(&h).await?;
+        Ok(())
+    }
+
+    /// The revisions recorded as current heads, sorted.
+    pub async fn read_heads(&mut self) -> Result<Vec<String>, DbError> {
+        let sql = format!(
+            "SELECT version_num FROM {} ORDER BY version_num",
+            self.dialect.version_table
+        );
+        self.strings(&sql, &[]).await
+    }
+
+    /// Replaces the recorded heads: deletes `removed`, inserts `added`.
+    pub async fn update_heads(&mut self, removed: &[&str], added: &[&str]) -> Result<(), DbError> {
+        let vt = self.dialect.version_table.clone();
+        let p1 = self.dialect.param(1);
+        let p2 = self.dialect.param(2);
+        // One UPDATE where one head replaces another, as Alembic does.
+        if let ([from], [to]) = (removed, added) {
+            let sql = format!("UPDATE {vt} SET version_num = {p1} WHERE version_num = {p2}");
+            return self.bind_exec(&sql, &[to, from]).await;
+        }
+        for r in removed {
+            let sql = format!("DELETE FROM {vt} WHERE version_num = {p1}");
+            self.bind_exec(&sql, &[r]).await?;
+        }
+        for a in added {
+            let sql = format!("INSERT INTO {vt} (version_num) VALUES ({p1})");
+            self.bind_exec(&sql, &[a]).await?;
+        }
+        Ok(())
+    }
+
+    /// Appends a history row and returns its id.
+    pub async fn insert_history(
+        &mut self,
+        revision: &str,
+        direction: &str,
+        checksum: Option<&str>,
+        status: &str,
+        message: Option<&str>,
+    ) -> Result<i64, DbError> {
+        let ht = self.dialect.history_table.clone();
+        let ps: Vec<String> = (1..=8).map(|i| self.dialect.param(i)).collect();
+        let started = now();
+        let finished = if status == status::PENDING {
+            None
+        } else {
+            Some(now())
+        };
+        let sql = format!(
+            "INSERT INTO {ht} (revision, direction, checksum, status, started_at, finished_at, run_by, message) VALUES ({})",
+            ps.join(", ")
+        );
+        let run_by = self.run_by.clone();
+        let id = with_conn!(self, c => {
+            let q = sqlx::query(&sql)
+                .bind(revision)
+                .bind(direction)
+                .bind(checksum)
+                .bind(status)
+                .bind(&started)
+                .bind(finished.as_deref())
+                .bind(&run_by)
+                .bind(message);
+            let _ = q.execute(&mut *c).await?;
+            Ok::<(), sqlx::Error>(())
+        });
+        id?;
+        // The id of the row just written: the largest one (the run lock
+        // keeps other writers out).
+        let sql = format!("SELECT MAX(id) FROM {ht}");
+        let id = with_conn!(self, c => sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut *c).await)?;
+        Ok(id)
+    }
+
+    /// Sets a history row's status (and message), stamping its end time.
+    pub async fn finish_history(
+        &mut self,
+        id: i64,
+        status: &str,
+        message: Option<&str>,
+    ) -> Result<(), DbError> {
+        let ht = self.dialect.history_table.clone();
+        let (p1, p2, p3, p4) = (
+            self.dialect.param(1),
+            self.dialect.param(2),
+            self.dialect.param(3),
+            self.dialect.param(4),
+        );
+        let sql = format!(
+            "UPDATE {ht} SET status = {p1}, finished_at = {p2}, message = {p3} WHERE id = {p4}"
+        );
+        let finished = now();
+        with_conn!(self, c => sqlx::query(&sql)
+            .bind(status)
+            .bind(&finished)
+            .bind(message)
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// History rows that block a run: a step that started outside a
+    /// transaction and did not finish.
+    pub async fn blocking_rows(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+        let ht = self.dialect.history_table.clone();
+        let sql = format!(
+            "SELECT id, revision, direction, checksum, status, started_at FROM {ht} WHERE status IN ('{}', '{}') ORDER BY id",
+            status::PENDING,
+            status::FAILED
+        );
+        self.history_rows(&sql).await
+    }
+
+    /// Every row that records a revision's content as applied (`up`,
+    /// `stamp`, `accept`), oldest first.
+    pub async fn checksum_rows(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+        let ht = self.dialect.history_table.clone();
+        let sql = format!(
+            "SELECT id, revision, direction, checksum, status, started_at FROM {ht} WHERE status = '{}' AND direction IN ('up', 'stamp', 'accept') AND checksum IS NOT NULL ORDER BY id",
+            status::DONE
+        );
+        self.history_rows(&sql).await
+    }
+
+    async fn history_rows(&mut self, sql: &str) -> Result<Vec<HistoryRow>, DbError> {
+        type Row = (i64, String, String, Option<String>, String, String);
+        let rows: Vec<Row> =
+            with_conn!(self, c => sqlx::query_as::<_, Row>(sql).fetch_all(&mut *c).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, revision, direction, checksum, status, started_at)| HistoryRow {
+                id,
+                revision,
+                direction,
+                checksum,
+                status,
+                started_at,
+            })
+            .collect())
+    }
+
+    /// Starts a transaction. On SQLite this takes the write lock, waiting
+    /// (and saying so once) while another process holds it.
+    pub async fn begin(
+        &mut self,
+        timeout: Option<Duration>,
+        waiting: WaitingFn<'_>,
+    ) -> Result<(), DbError> {
+        let begin = self.dialect.begin();
+        if self.engine() != Engine::Sqlite {
+            return self.exec(begin).await;
+        }
+        self.exec("PRAGMA busy_timeout = 0").await?;
+        let first = self.exec(begin).await;
+        let result = match first {
+            Err(e) if e.is_sqlite_busy() => {
+                waiting(None);
+                let ms = timeout.map_or(i64::from(i32::MAX), |t| t.as_millis() as i64);
+                self.exec(&format!("PRAGMA busy_timeout = {ms}")).await?;
+                self.exec(begin).await.map_err(|e| {
+                    if e.is_sqlite_busy() {
+                        DbError {
+                            message: format!(
+                                "timed out after {}s waiting for the SQLite write lock held by another process",
+                                timeout.map_or(0, |t| t.as_secs())
+                            ),
+                            code: e.code,
+                        }
+                    } else {
+                        e
+                    }
+                })
+            }
+            other => other,
+        };
+        self.exec("PRAGMA busy_timeout = 30000").await?;
+        result
+    }
+
+    pub async fn commit(&mut self) -> Result<(), DbError> {
+        self.exec("COMMIT").await
+    }
+
+    pub async fn rollback(&mut self) -> Result<(), DbError> {
+        self.exec("ROLLBACK").await
+    }
+
+    /// Takes the run lock: a PostgreSQL advisory lock keyed by the schema
+    /// and table, or MySQL's `GET_LOCK`. SQLite locks per step instead,
+    /// with `BEGIN IMMEDIATE` (see [`Db::begin`]).
+    pub async fn lock(
+        &mut self,
+        timeout: Option<Duration>,
+        waiting: WaitingFn<'_>,
+    ) -> Result<(), DbError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let timed_out = |holder: Option<String>| DbError {
+            message: format!(
+                "timed out after {}s waiting for the migration lock{}",
+                timeout.map_or(0, |t| t.as_secs()),
+                holder.map(|h| format!(" held by {h}")).unwrap_or_default()
+            ),
+            code: None,
+        };
+        match &mut self.conn {
+            Conn::Sqlite(_) => return Ok(()),
+            Conn::Postgres(c) => {
+                let key = pg_lock_key(&self.lock_name);
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(DbError::from)?;
+                if !got {
+                    let holder: Option<String> = sqlx::query_scalar(
+                        "SELECT 'PostgreSQL backend pid ' || string_agg(pid::text, ', ') FROM pg_locks \
+                         WHERE locktype = 'advisory' AND granted AND objsubid = 1 \
+                         AND ((classid::bigint << 32) | objid::bigint) = $1",
+                    )
+                    .bind(key)
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(DbError::from)?;
+                    waiting(holder.clone());
+                    match deadline {
+                        None => {
+                            sqlx::query("SELECT pg_advisory_lock($1)")
+                                .bind(key)
+                                .execute(&mut *c)
+                                .await
+                                .map_err(DbError::from)?;
+                        }
+                        Some(deadline) => loop {
+                            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                                .bind(key)
+                                .fetch_one(&mut *c)
+                                .await
+                                .map_err(DbError::from)?;
+                            if got {
+                                break;
+                            }
+                            if Instant::now() >= deadline {
+                                return Err(timed_out(holder));
+                            }
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        },
+                    }
+                }
+            }
+            Conn::Mysql(c) => {
+                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+                    .bind(&self.lock_name)
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(DbError::from)?;
+                if got != Some(1) {
+                    let holder: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
+                        .bind(&self.lock_name)
+                        .fetch_one(&mut *c)
+                        .await
+                        .map_err(DbError::from)?;
+                    let holder = holder.map(|h| format!("MySQL connection {h}"));
+                    waiting(holder.clone());
+                    // A year stands for "no timeout".
+                    let secs = timeout.map_or(31_536_000, |t| t.as_secs().max(1) as i64);
+                    let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+                        .bind(&self.lock_name)
+                        .bind(secs)
+                        .fetch_one(&mut *c)
+                        .await
+                        .map_err(DbError::from)?;
+                    if got != Some(1) {
+                        return Err(timed_out(holder));
+                    }
+                }
+            }
+        }
+        self.locked = true;
+        Ok(())
+    }
+
+    /// Releases the run lock, if held.
+    pub async fn unlock(&mut self) -> Result<(), DbError> {
+        if !self.locked {
+            return Ok(());
+        }
+        self.locked = false;
+        match &mut self.conn {
+            Conn::Sqlite(_) => {}
+            Conn::Postgres(c) => {
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(pg_lock_key(&self.lock_name))
+                    .execute(&mut *c)
+                    .await
+                    .map_err(DbError::from)?;
+            }
+            Conn::Mysql(c) => {
+                sqlx::query("SELECT RELEASE_LOCK(?)")
+                    .bind(&self.lock_name)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(DbError::from)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the connection cleanly.
+    pub async fn close(self) {
+        let _ = match self.conn {
+            Conn::Sqlite(c) => c.close().await,
+            Conn::Postgres(c) => c.close().await,
+            Conn::Mysql(c) => c.close().await,
+        };
+    }
+}
+
+/// The advisory lock key: 64 bits of the lock name's hash.
+fn pg_lock_key(name: &str) -> i64 {
+    let h = blake3::hash(name.as_bytes());
+    i64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+/// The table name of a quoted, possibly qualified identifier.
+fn unquote_last(quoted: &str) -> String {
+    let q = quoted.chars().last().unwrap_or('"');
+    let inner = &quoted[..quoted.len() - 1];
+    let start = inner.rfind(&format!(".{q}")).map_or(1, |i| i + 2);
+    inner[start..].replace(&format!("{q}{q}"), &q.to_string())
+}
+
+/// `up`/`down` as stored in the history.
+pub fn direction_name(d: Direction) -> &'static str {
+    d.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquotes_table_names() {
+        assert_eq!(unquote_last("\"braid_version\""), "braid_version");
+        assert_eq!(unquote_last("`a``b`"), "a`b");
+        assert_eq!(unquote_last("\"s\".\"t\"\"x\""), "t\"x");
+    }
+}
