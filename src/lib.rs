@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod db;
+pub mod execute;
 pub mod graph;
 pub mod history;
 pub mod migration;

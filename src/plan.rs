@@ -8,7 +8,7 @@
 
 use crate::graph::{Graph, Node};
 use crate::revision::Direction;
-use crate::target::{self, Target, TargetError};
+use crate::target::{self, DowngradeTarget, Target, TargetError};
 
 /// One revision to run, and how the recorded heads change after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,14 +174,20 @@ fn downgrade_steps(g: &Graph, before: &[Node], applied: &[bool], remove: &[bool]
 pub fn upgrade(g: &Graph, current: &[Node], t: &Target) -> Result<Plan, TargetError> {
     let current = normalize_heads(g, current);
     let targets = target::resolve_upgrade(g, &current, t)?;
+    Ok(upgrade_to(g, &current, &targets))
+}
+
+/// Plans an upgrade to resolved targets.
+pub fn upgrade_to(g: &Graph, current: &[Node], targets: &[Node]) -> Plan {
+    let current = normalize_heads(g, current);
     let applied = applied_set(g, &current);
-    let mut need = g.ancestors(targets, true);
+    let mut need = g.ancestors(targets.iter().copied(), true);
     for (i, a) in applied.iter().enumerate() {
         if *a {
             need[i] = false;
         }
     }
-    Ok(upgrade_steps(g, &current, &need))
+    upgrade_steps(g, &current, &need)
 }
 
 /// Plans `downgrade TARGET` from the recorded heads `current`: every
@@ -191,6 +197,17 @@ pub fn upgrade(g: &Graph, current: &[Node], t: &Target) -> Result<Plan, TargetEr
 pub fn downgrade(g: &Graph, current: &[Node], t: &Target) -> Result<Plan, TargetError> {
     let current = normalize_heads(g, current);
     let dest = target::resolve_downgrade(g, &current, t)?;
+    downgrade_to(g, &current, dest, &t.text)
+}
+
+/// Plans a downgrade to a resolved destination; `text` names it in errors.
+pub fn downgrade_to(
+    g: &Graph,
+    current: &[Node],
+    dest: DowngradeTarget,
+    text: &str,
+) -> Result<Plan, TargetError> {
+    let current = normalize_heads(g, current);
     let applied = applied_set(g, &current);
     if let Some(target) = dest.target
         && !applied[target.index()]
@@ -212,7 +229,7 @@ pub fn downgrade(g: &Graph, current: &[Node], t: &Target) -> Result<Plan, Target
         roots.retain(|r| g.shares_lineage(*r, label));
         if roots.is_empty() {
             return Err(TargetError::WrongDirection {
-                target: t.text.clone(),
+                target: text.to_owned(),
                 message: "is not below the branch it names: nothing on that branch is above it"
                     .into(),
             });
@@ -223,6 +240,25 @@ pub fn downgrade(g: &Graph, current: &[Node], t: &Target) -> Result<Plan, Target
         *r &= applied[i];
     }
     Ok(downgrade_steps(g, &current, &applied, &remove))
+}
+
+/// The heads recorded after running one revision in `direction` from
+/// `heads` (used to settle a step that stopped halfway).
+pub fn heads_after_step(g: &Graph, heads: &[Node], n: Node, direction: Direction) -> Vec<Node> {
+    let mut applied = applied_set(g, heads);
+    match direction {
+        Direction::Up => {
+            for a in g.ancestors([n], true).iter().enumerate().filter(|x| *x.1) {
+                applied[a.0] = true;
+            }
+        }
+        Direction::Down => {
+            for d in g.descendants([n], true).iter().enumerate().filter(|x| *x.1) {
+                applied[d.0] = false;
+            }
+        }
+    }
+    tops(g, &applied)
 }
 
 /// Plans a run from the heads `from` to `to` without a database (`--sql

@@ -2,6 +2,8 @@
 //! Graphviz DOT, and JSON values. Output is deterministic: the same
 //! history always renders to the same bytes.
 
+pub mod sql;
+
 use serde_json::{Value, json};
 
 use crate::graph::{Graph, Node};

@@ -1,0 +1,172 @@
+//! `braid check`: validates the graph and, with a database, reports
+//! pending revisions, recorded revisions the files no longer have, applied
+//! files whose checksum changed, and steps that stopped halfway.
+
+use braid::history::HistoryError;
+use serde_json::{Value, json};
+
+use crate::cli::{CommandError, Ctx, Format, only_formats, out, out_json};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Fail when the history has more than one head (also
+    /// `[migrations] single_head = true`).
+    #[arg(long = "single-head")]
+    single_head: bool,
+    /// Check the files only, not the database.
+    #[arg(long = "no-db")]
+    no_db: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+fn problems_json(e: &HistoryError) -> Vec<Value> {
+    match e {
+        HistoryError::Load(errors) => errors
+            .0
+            .iter()
+            .map(|l| json!({"message": l.message, "files": [l.path.display().to_string()], "line": l.line, "column": l.column}))
+            .collect(),
+        HistoryError::Graph(problems) => problems
+            .iter()
+            .map(|p| json!({"message": p.problem.to_string(), "files": p.paths.iter().map(|x| x.display().to_string()).collect::<Vec<_>>()}))
+            .collect(),
+    }
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
+    only_formats(args.format, &[Format::Text, Format::Json])?;
+    let json_out = args.format == Format::Json;
+    let h = match braid::history::History::load(&ctx.settings.directories) {
+        Ok(h) => h,
+        Err(e) => {
+            if json_out {
+                out_json(&json!({ "ok": false, "problems": problems_json(&e), "database": null }));
+            }
+            return Err(e.into());
+        }
+    };
+    let g = &h.graph;
+    let heads = g.heads();
+    let mut errors: Vec<String> = Vec::new();
+    let mut hints: Vec<String> = Vec::new();
+    let single_head = args.single_head || ctx.settings.single_head;
+    if single_head && heads.len() > 1 {
+        let ids: Vec<&str> = g.ids(&heads).collect();
+        errors.push(format!(
+            "the history has {} heads ({}); one is required",
+            heads.len(),
+            ids.join(", ")
+        ));
+        hints.push(format!(
+            "join them with `braid merge -m \"merge heads\" {}`",
+            ids.join(" ")
+        ));
+    }
+    let mut database = Value::Null;
+    if !args.no_db && ctx.has_database() {
+        let mut db = ctx.connect().await?;
+        let ins = braid::execute::inspect(&mut db, &h).await;
+        db.close().await;
+        let ins = ins?;
+        if !ins.unknown.is_empty() {
+            errors.push(format!(
+                "the database records revisions that no migration file declares: {}",
+                ins.unknown.join(", ")
+            ));
+        }
+        for c in &ins.changed {
+            errors.push(format!(
+                "applied file changed: {} ({}): recorded {}, now {}",
+                c.revision,
+                c.path.display(),
+                c.recorded,
+                c.current
+            ));
+        }
+        if !ins.changed.is_empty() {
+            hints.push("restore the files as they ran, or accept the new content with `braid accept`".into());
+        }
+        for b in &ins.blocked {
+            errors.push(format!(
+                "revision {} stopped halfway ({} started {}, status {})",
+                b.revision, b.direction, b.started_at, b.status
+            ));
+            hints.push(format!(
+                "fix the database by hand, then `braid resolve {} --applied` or `--reverted`",
+                b.revision
+            ));
+        }
+        database = json!({
+            "url": ctx.settings.url.to_string(),
+            "current": ins.heads,
+            "pending": g.ids(&ins.pending).collect::<Vec<_>>(),
+            "unknown": ins.unknown,
+            "changed": ins.changed.iter().map(|c| json!({
+                "revision": c.revision,
+                "path": c.path.display().to_string(),
+                "recorded": c.recorded,
+                "current": c.current,
+            })).collect::<Vec<_>>(),
+            "blocked": ins.blocked.iter().map(|b| json!({
+                "revision": b.revision, "direction": b.direction, "status": b.status, "started_at": b.started_at,
+            })).collect::<Vec<_>>(),
+        });
+    }
+    if json_out {
+        out_json(&json!({
+            "ok": errors.is_empty(),
+            "revisions": g.len(),
+            "heads": g.ids(&heads).collect::<Vec<_>>(),
+            "bases": g.ids(&g.bases()).collect::<Vec<_>>(),
+            "problems": errors.iter().map(|e| json!({"message": e})).collect::<Vec<_>>(),
+            "database": database,
+        }));
+    } else {
+        let mut s = format!(
+            "{} revisions, {} head{} ({}), {} base{}\n",
+            g.len(),
+            heads.len(),
+            if heads.len() == 1 { "" } else { "s" },
+            g.ids(&heads).collect::<Vec<_>>().join(", "),
+            g.bases().len(),
+            if g.bases().len() == 1 { "" } else { "s" },
+        );
+        if let Some(db) = database.as_object() {
+            let current = db["current"].as_array().map(|a| a.len()).unwrap_or(0);
+            let pending: Vec<&str> = db["pending"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "database {}: {} current head{}, {} pending revision{}{}\n",
+                db["url"].as_str().unwrap_or_default(),
+                current,
+                if current == 1 { "" } else { "s" },
+                pending.len(),
+                if pending.len() == 1 { "" } else { "s" },
+                if pending.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", pending.join(", "))
+                }
+            ));
+        }
+        out(&s);
+    }
+    if errors.is_empty() {
+        if !json_out {
+            ctx.note("ok");
+        }
+        return Ok(());
+    }
+    let mut e = CommandError::new(format!(
+        "check failed ({} problem{})",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    ));
+    e.before = errors.into_iter().map(CommandError::new).collect();
+    e.hints = hints;
+    Err(e)
+}
+

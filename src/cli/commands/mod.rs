@@ -1,0 +1,13 @@
+//! One module per command: its arguments and its `run`.
+
+pub mod check;
+pub mod current;
+pub mod graph;
+pub mod heads;
+pub mod history;
+pub mod init;
+pub mod merge;
+pub mod migrate;
+pub mod revision;
+pub mod show;
+pub mod stamp;

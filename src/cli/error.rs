@@ -1,0 +1,215 @@
+//! Command errors: what went wrong, where, why and what to do, printed as
+//! `error:`, `  --> file:line:col`, `caused by:` and `hint:` lines on
+//! stderr, with exit code 1.
+
+use std::io::Write;
+
+use braid::config::ConfigError;
+use braid::db::DbError;
+use braid::execute::ExecuteError;
+use braid::history::HistoryError;
+use braid::target::TargetError;
+
+/// One error to show the user, possibly with more after it.
+#[derive(Debug, Default)]
+pub struct CommandError {
+    pub message: String,
+    pub location: Option<String>,
+    pub causes: Vec<String>,
+    pub hints: Vec<String>,
+    /// Errors shown before this one (each problem of a batch).
+    pub before: Vec<CommandError>,
+}
+
+impl CommandError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn at(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+
+    pub fn cause(mut self, cause: impl Into<String>) -> Self {
+        self.causes.push(cause.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    pub fn print(&self, out: &mut dyn Write) {
+        for b in &self.before {
+            b.print(out);
+        }
+        let _ = writeln!(out, "error: {}", self.message);
+        if let Some(loc) = &self.location {
+            let _ = writeln!(out, "  --> {loc}");
+        }
+        for c in &self.causes {
+            let _ = writeln!(out, "caused by: {c}");
+        }
+        for h in &self.hints {
+            let _ = writeln!(out, "hint: {h}");
+        }
+    }
+}
+
+impl From<HistoryError> for CommandError {
+    fn from(e: HistoryError) -> Self {
+        let summary = e.to_string();
+        let before = match e {
+            HistoryError::Load(errors) => errors
+                .0
+                .into_iter()
+                .map(|l| {
+                    let loc = l.location();
+                    CommandError::new(l.message).at(loc)
+                })
+                .collect(),
+            HistoryError::Graph(problems) => problems
+                .into_iter()
+                .map(|p| {
+                    let mut c = CommandError::new(p.problem.to_string());
+                    let mut paths = p.paths.iter();
+                    if let Some(first) = paths.next() {
+                        c = c.at(first.display().to_string());
+                    }
+                    for other in paths {
+                        c = c.cause(format!("see also {}", other.display()));
+                    }
+                    c
+                })
+                .collect(),
+        };
+        CommandError {
+            message: summary,
+            before,
+            ..Default::default()
+        }
+    }
+}
+
+impl From<TargetError> for CommandError {
+    fn from(e: TargetError) -> Self {
+        let hints = e.hints();
+        CommandError {
+            message: e.to_string(),
+            hints,
+            ..Default::default()
+        }
+    }
+}
+
+impl From<ConfigError> for CommandError {
+    fn from(e: ConfigError) -> Self {
+        CommandError::new(e.to_string())
+    }
+}
+
+/// A failure to connect, naming the database without its password.
+pub fn connect_error(url: &str, e: DbError) -> CommandError {
+    CommandError::new(format!("cannot connect to {url}"))
+        .cause(e.message)
+        .hint("check the URL (--url, DATABASE_URL, the DATABASE_* variables or braid.toml) and that the server is running")
+}
+
+impl From<ExecuteError> for CommandError {
+    fn from(e: ExecuteError) -> Self {
+        let message = e.to_string();
+        match e {
+            ExecuteError::Target(t) => t.into(),
+            ExecuteError::Database { source, .. } => {
+                let mut c = CommandError::new(message);
+                if let Some(code) = source.code {
+                    c = c.cause(format!("database error code {code}"));
+                }
+                c
+            }
+            ExecuteError::UnknownRecorded { .. } => CommandError::new(message).hint(
+                "restore the missing files, or record a known revision with `braid stamp REV --purge`",
+            ),
+            ExecuteError::Irreversible(i) => {
+                CommandError::new(message).at(i.path.display().to_string()).hint(
+                    "add a `-- braid:down` section, or stamp past it with `braid stamp` if the change may stay",
+                )
+            }
+            ExecuteError::Changed { files } => {
+                let mut c = CommandError::new(message);
+                for f in &files {
+                    c = c.cause(format!(
+                        "{} ({}): recorded {}, now {}",
+                        f.revision,
+                        f.path.display(),
+                        f.recorded,
+                        f.current
+                    ));
+                }
+                c.hint("restore the files as they ran, or accept their new content with `braid accept`")
+            }
+            ExecuteError::Blocked { row } => CommandError::new(message).hint(format!(
+                "look at the database, finish or undo the revision's statements by hand, then run `braid resolve {} --applied` or `braid resolve {} --reverted`",
+                row.revision, row.revision
+            )),
+            ExecuteError::StepFailed {
+                path,
+                line,
+                statement,
+                source,
+                rolled_back,
+                completed,
+                revision,
+                ..
+            } => {
+                let mut c = CommandError::new(message).at(format!("{}:{line}", path.display()));
+                c = c.cause(format!("statement: {}", one_line(&statement)));
+                c = c.cause(match &source.code {
+                    Some(code) => format!("database: {} (code {code})", source.message),
+                    None => format!("database: {}", source.message),
+                });
+                let state = if completed.is_empty() {
+                    "no revision was completed by this run".to_owned()
+                } else {
+                    format!(
+                        "this run completed {} before it: {}",
+                        completed.len(),
+                        completed.join(", ")
+                    )
+                };
+                if rolled_back {
+                    c.hint(format!(
+                        "`{revision}` was rolled back; the database is at the last revision that succeeded ({state})"
+                    ))
+                } else {
+                    c.hint(format!(
+                        "`{revision}` ran outside a transaction and may be partly applied ({state}); fix the database, then run `braid resolve {revision} --applied` or `--reverted`"
+                    ))
+                }
+            }
+            ExecuteError::NothingToResolve(_) => CommandError::new(message),
+        }
+    }
+}
+
+impl From<braid::history::Irreversible> for CommandError {
+    fn from(e: braid::history::Irreversible) -> Self {
+        ExecuteError::Irreversible(e).into()
+    }
+}
+
+/// A statement on one line, shortened for a message.
+fn one_line(s: &str) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 200 {
+        let cut: String = flat.chars().take(200).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}

@@ -1,0 +1,226 @@
+//! The `braid` command line: global options, one module per command, and
+//! the mapping of errors to messages and exit codes (0 success, 1 error, 2
+//! malformed command line).
+
+mod commands;
+mod error;
+mod ui;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use braid::config::{Overrides, Settings};
+use braid::db::Db;
+use braid::history::History;
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use error::CommandError;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "braid",
+    version,
+    about = "Database migrations as a branching revision graph: plain SQL files, Alembic's semantics",
+    propagate_version = true
+)]
+struct Cli {
+    /// The configuration file (default: ./braid.toml, or BRAID_CONFIG).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// The database URL (overrides DATABASE_URL and braid.toml).
+    #[arg(long, global = true, value_name = "URL")]
+    url: Option<String>,
+    /// Print nothing but errors on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Output formats of read commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Dot,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write braid.toml and an empty migrations directory.
+    Init(commands::init::Args),
+    /// Write a new migration file on the current head and print its path.
+    Revision(commands::revision::Args),
+    /// Write a merge revision joining the given revisions (or `heads`).
+    Merge(commands::merge::Args),
+    /// Apply every revision needed to reach TARGET.
+    Upgrade(commands::migrate::Args),
+    /// Revert down to TARGET.
+    Downgrade(commands::migrate::Args),
+    /// Show the revisions recorded as current heads in the database.
+    Current(commands::current::Args),
+    /// Show the graph's heads.
+    Heads(commands::heads::Args),
+    /// Show branch points and their branches.
+    Branches(commands::heads::FormatArgs),
+    /// Show revisions, newest first.
+    History(commands::history::Args),
+    /// Show one revision in full.
+    Show(commands::show::Args),
+    /// Record revisions as current without running any SQL.
+    Stamp(commands::stamp::Args),
+    /// Validate the graph and, with a database, its state.
+    Check(commands::check::Args),
+    /// Show the revision graph as Graphviz DOT (or JSON, SVG, PNG).
+    Graph(commands::graph::Args),
+    /// Accept the new content of applied files whose checksum changed.
+    Accept(commands::stamp::AcceptArgs),
+    /// Settle a revision that stopped halfway outside a transaction.
+    Resolve(commands::stamp::ResolveArgs),
+}
+
+/// What every command gets: settings resolved once, and the flags.
+pub struct Ctx {
+    pub settings: Settings,
+    pub quiet: bool,
+    pub cwd: PathBuf,
+}
+
+impl Ctx {
+    pub fn history(&self) -> Result<History, CommandError> {
+        Ok(History::load(&self.settings.directories)?)
+    }
+
+    pub async fn connect(&self) -> Result<Db, CommandError> {
+        Db::connect(&self.settings)
+            .await
+            .map_err(|e| error::connect_error(&self.settings.url.to_string(), e))
+    }
+
+    /// Whether a database is there to ask: one was configured, or the
+    /// default SQLite file exists (reading commands never create it).
+    pub fn has_database(&self) -> bool {
+        if !self.settings.url_source.starts_with("the default") {
+            return true;
+        }
+        let url = self.settings.url.expose();
+        let path = url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        Path::new(path).exists()
+    }
+
+    /// A note on stderr, unless `--quiet`.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe ends the program quietly.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            e.print(&mut std::io::stderr().lock());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CommandError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| CommandError::new(format!("cannot read the working directory: {e}")))?;
+    // `.env` fills in variables the environment does not set.
+    match dotenvy::from_path(cwd.join(".env")) {
+        Ok(()) => {}
+        Err(e) if e.not_found() => {}
+        Err(e) => return Err(CommandError::new(format!("cannot read .env: {e}"))),
+    }
+    if let Command::Init(args) = &cli.command {
+        return commands::init::run(&cwd, args, cli.quiet);
+    }
+    let settings = Settings::resolve(
+        &Overrides {
+            config: cli.config.clone(),
+            url: cli.url.clone(),
+        },
+        &|name| std::env::var(name).ok(),
+        &cwd,
+    )?;
+    let ctx = Ctx {
+        settings,
+        quiet: cli.quiet,
+        cwd,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::new(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Init(_) => unreachable!("handled above"),
+            Command::Revision(a) => commands::revision::run(&ctx, a),
+            Command::Merge(a) => commands::merge::run(&ctx, a),
+            Command::Upgrade(a) => commands::migrate::run(&ctx, a, braid::revision::Direction::Up).await,
+            Command::Downgrade(a) => {
+                commands::migrate::run(&ctx, a, braid::revision::Direction::Down).await
+            }
+            Command::Current(a) => commands::current::run(&ctx, a).await,
+            Command::Heads(a) => commands::heads::run(&ctx, a),
+            Command::Branches(a) => commands::heads::branches(&ctx, a),
+            Command::History(a) => commands::history::run(&ctx, a).await,
+            Command::Show(a) => commands::show::run(&ctx, a),
+            Command::Stamp(a) => commands::stamp::run(&ctx, a).await,
+            Command::Check(a) => commands::check::run(&ctx, a).await,
+            Command::Graph(a) => commands::graph::run(&ctx, a).await,
+            Command::Accept(a) => commands::stamp::accept(&ctx, a).await,
+            Command::Resolve(a) => commands::stamp::resolve(&ctx, a).await,
+        }
+    })
+}
+
+/// Rejects a format a command does not have.
+pub fn only_formats(format: Format, allowed: &[Format]) -> Result<(), CommandError> {
+    if allowed.contains(&format) {
+        Ok(())
+    } else {
+        let names: Vec<String> = allowed
+            .iter()
+            .map(|f| format!("{f:?}").to_lowercase())
+            .collect();
+        Err(CommandError::new(format!(
+            "expected --format {}, found {}",
+            names.join(" or "),
+            format!("{format:?}").to_lowercase()
+        )))
+    }
+}
+
+/// Prints a JSON value on stdout.
+pub fn out_json(v: &serde_json::Value) {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    out(&s);
+}

@@ -1,0 +1,669 @@
+//! Runs plans on a database: lock, re-read the state, re-plan, run each
+//! revision with its version-table update, record it in the history, and
+//! release the lock on every path. Reports progress to an [`Observer`];
+//! knows nothing of the command line.
+//!
+//! Guarantees (SPEC §7): where DDL is transactional (PostgreSQL, SQLite)
+//! a revision and its version-table update commit together or not at all.
+//! Where it is not (MySQL, and `transactional = false` revisions), the
+//! history row is written as `pending` before the SQL runs and `done`
+//! after; a row left `pending` or `failed` blocks later runs until
+//! `braid resolve` settles it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::db::{Db, DbError, HistoryRow, status};
+use crate::graph::Node;
+use crate::history::{History, Irreversible};
+use crate::migration::split::split;
+use crate::plan::{self, Plan, Step};
+use crate::revision::Direction;
+use crate::target::{self, DowngradeTarget, Target, TargetError};
+
+/// What to do.
+#[derive(Debug, Clone)]
+pub enum Request<'a> {
+    Upgrade(&'a Target),
+    Downgrade(&'a Target),
+    Stamp { targets: &'a [Target], purge: bool },
+    /// Accept the current content of changed applied files (all of them
+    /// when the list is empty).
+    Accept(&'a [Target]),
+    /// Settle a revision that stopped halfway outside a transaction.
+    Resolve { revision: &'a Target, applied: bool },
+}
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// How long to wait for the lock; `None` waits as long as it takes.
+    pub lock_timeout: Option<Duration>,
+}
+
+/// Progress, for the user interface.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// Another process holds the lock; `holder` says who where the engine can tell.
+    Waiting { holder: Option<&'a str> },
+    /// The plan is ready (after the lock was taken and the state re-read).
+    Planned { steps: usize },
+    /// Another process changed the database; the rest was planned again.
+    Replanned { steps: usize },
+    StepStarted {
+        index: usize,
+        total: usize,
+        revision: &'a str,
+        direction: Direction,
+        message: Option<&'a str>,
+    },
+    StepFinished {
+        index: usize,
+        total: usize,
+        revision: &'a str,
+        direction: Direction,
+        elapsed: Duration,
+    },
+}
+
+/// Receives progress events.
+pub trait Observer {
+    fn event(&mut self, event: Event<'_>);
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+
+impl Observer for Silent {
+    fn event(&mut self, _: Event<'_>) {}
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The revisions run, in order.
+    pub steps: Vec<(String, Direction)>,
+    /// The heads recorded at the end.
+    pub heads: Vec<String>,
+}
+
+/// An applied file whose content changed since it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    pub revision: String,
+    pub path: PathBuf,
+    pub recorded: String,
+    pub current: String,
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExecuteError {
+    #[error("database error while {doing}: {source}")]
+    Database {
+        doing: &'static str,
+        #[source]
+        source: DbError,
+    },
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("the database records {} that no migration file declares: {}", if revisions.len() == 1 { "a revision" } else { "revisions" }, revisions.join(", "))]
+    UnknownRecorded { revisions: Vec<String> },
+    #[error(transparent)]
+    Irreversible(#[from] Irreversible),
+    #[error("{} applied migration file{} changed since {} ran: {}", files.len(), if files.len() == 1 { "" } else { "s" }, if files.len() == 1 { "it" } else { "they" }, files.iter().map(|f| f.revision.as_str()).collect::<Vec<_>>().join(", "))]
+    Changed { files: Vec<ChangedFile> },
+    #[error("revision `{}` stopped halfway ({} started {}, status {}): the database may hold part of it", row.revision, row.direction, row.started_at, row.status)]
+    Blocked { row: HistoryRow },
+    #[error("revision `{revision}` failed ({direction}): {}", source.message)]
+    StepFailed {
+        revision: String,
+        path: PathBuf,
+        direction: Direction,
+        /// The file line where the failing statement starts.
+        line: usize,
+        statement: String,
+        #[source]
+        source: DbError,
+        /// Whether the revision's changes were rolled back.
+        rolled_back: bool,
+        /// Revisions this run completed before the failure.
+        completed: Vec<String>,
+    },
+    #[error("revision `{0}` has no unfinished step to resolve")]
+    NothingToResolve(String),
+}
+
+fn db_err(doing: &'static str) -> impl FnOnce(DbError) -> ExecuteError {
+    move |source| ExecuteError::Database { doing, source }
+}
+
+/// Maps recorded heads to graph nodes.
+fn to_nodes(h: &History, ids: &[String]) -> Result<Vec<Node>, ExecuteError> {
+    let mut unknown = Vec::new();
+    let mut nodes = Vec::new();
+    for id in ids {
+        match h.graph.node(id) {
+            Some(n) => nodes.push(n),
+            None => unknown.push(id.clone()),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(nodes)
+    } else {
+        Err(ExecuteError::UnknownRecorded { revisions: unknown })
+    }
+}
+
+fn sorted_ids(h: &History, nodes: &[Node]) -> Vec<String> {
+    let mut ids: Vec<String> = nodes.iter().map(|n| h.graph.id(*n).to_string()).collect();
+    ids.sort();
+    ids
+}
+
+/// The recorded checksum of every revision, from the history.
+fn recorded_checksums(rows: &[HistoryRow]) -> HashMap<&str, &str> {
+    rows.iter()
+        .filter_map(|r| r.checksum.as_deref().map(|c| (r.revision.as_str(), c)))
+        .collect()
+}
+
+/// Applied files whose checksum differs from the one recorded when they ran.
+fn changed_files(h: &History, applied: &[bool], rows: &[HistoryRow]) -> Vec<ChangedFile> {
+    let recorded = recorded_checksums(rows);
+    let mut out = Vec::new();
+    for &n in h.graph.sorted_nodes() {
+        if !applied[n.index()] {
+            continue;
+        }
+        let m = h.migration(n);
+        let current = m.checksum.to_string();
+        if let Some(rec) = recorded.get(m.id.as_str())
+            && *rec != current
+        {
+            out.push(ChangedFile {
+                revision: m.id.to_string(),
+                path: m.path.clone(),
+                recorded: (*rec).to_owned(),
+                current,
+            });
+        }
+    }
+    out
+}
+
+/// What `check` and `current` learn from a database, without locking or
+/// writing anything.
+#[derive(Debug, Clone, Default)]
+pub struct Inspection {
+    pub heads: Vec<String>,
+    pub unknown: Vec<String>,
+    pub pending: Vec<Node>,
+    pub changed: Vec<ChangedFile>,
+    pub blocked: Vec<HistoryRow>,
+}
+
+/// Reads the recorded heads (empty when braid never ran here).
+pub async fn current_heads(db: &mut Db) -> Result<Vec<String>, ExecuteError> {
+    if !db
+        .has_version_table()
+        .await
+        .map_err(db_err("reading the version table"))?
+    {
+        return Ok(Vec::new());
+    }
+    db.read_heads()
+        .await
+        .map_err(db_err("reading the version table"))
+}
+
+/// Compares the database with the history.
+pub async fn inspect(db: &mut Db, h: &History) -> Result<Inspection, ExecuteError> {
+    let heads = current_heads(db).await?;
+    let mut out = Inspection {
+        heads: heads.clone(),
+        ..Default::default()
+    };
+    if heads.is_empty() && !db.has_version_table().await.map_err(db_err("reading"))? {
+        out.pending = plan::upgrade_to(&h.graph, &[], &h.graph.real_heads())
+            .steps
+            .iter()
+            .map(|s| s.node)
+            .collect();
+        return Ok(out);
+    }
+    let known: Vec<Node> = heads.iter().filter_map(|id| h.graph.node(id)).collect();
+    out.unknown = heads
+        .iter()
+        .filter(|id| h.graph.node(id).is_none())
+        .cloned()
+        .collect();
+    let known = plan::normalize_heads(&h.graph, &known);
+    out.pending = plan::upgrade_to(&h.graph, &known, &h.graph.real_heads())
+        .steps
+        .iter()
+        .map(|s| s.node)
+        .collect();
+    // The history table exists wherever braid wrote the version table; a
+    // table Alembic wrote has none yet.
+    let rows = db.checksum_rows().await.unwrap_or_default();
+    out.changed = changed_files(h, &plan::applied_set(&h.graph, &known), &rows);
+    out.blocked = db.blocking_rows().await.unwrap_or_default();
+    Ok(out)
+}
+
+/// Runs a request under the lock, releasing it on every path.
+pub async fn run(
+    db: &mut Db,
+    h: &History,
+    req: Request<'_>,
+    opts: &Options,
+    obs: &mut dyn Observer,
+) -> Result<Outcome, ExecuteError> {
+    db.lock(opts.lock_timeout, &mut |holder| {
+        obs.event(Event::Waiting {
+            holder: holder.as_deref(),
+        })
+    })
+    .await
+    .map_err(db_err("taking the migration lock"))?;
+    let result = locked(db, h, req, opts, obs).await;
+    let unlocked = db.unlock().await.map_err(db_err("releasing the migration lock"));
+    let outcome = result?;
+    unlocked?;
+    Ok(outcome)
+}
+
+async fn locked(
+    db: &mut Db,
+    h: &History,
+    req: Request<'_>,
+    opts: &Options,
+    obs: &mut dyn Observer,
+) -> Result<Outcome, ExecuteError> {
+    db.ensure_tables()
+        .await
+        .map_err(db_err("creating the version and history tables"))?;
+    if let Request::Resolve { revision, applied } = req {
+        return resolve(db, h, revision, applied).await;
+    }
+    if let Some(row) = db
+        .blocking_rows()
+        .await
+        .map_err(db_err("reading the history"))?
+        .into_iter()
+        .next()
+    {
+        return Err(ExecuteError::Blocked { row });
+    }
+    match req {
+        Request::Upgrade(t) => migrate(db, h, Direction::Up, t, opts, obs).await,
+        Request::Downgrade(t) => migrate(db, h, Direction::Down, t, opts, obs).await,
+        Request::Stamp { targets, purge } => stamp(db, h, targets, purge, opts, obs).await,
+        Request::Accept(targets) => accept(db, h, targets).await,
+        Request::Resolve { .. } => unreachable!("handled above"),
+    }
+}
+
+/// Where a run is going, resolved once so that re-planning after another
+/// process's work keeps the meaning of relative targets.
+enum Dest {
+    Up(Vec<Node>),
+    Down(DowngradeTarget),
+}
+
+fn plan_to(h: &History, current: &[Node], dest: &Dest, text: &str) -> Result<Plan, TargetError> {
+    match dest {
+        Dest::Up(targets) => Ok(plan::upgrade_to(&h.graph, current, targets)),
+        Dest::Down(d) => plan::downgrade_to(&h.graph, current, *d, text),
+    }
+}
+
+async fn migrate(
+    db: &mut Db,
+    h: &History,
+    direction: Direction,
+    t: &Target,
+    opts: &Options,
+    obs: &mut dyn Observer,
+) -> Result<Outcome, ExecuteError> {
+    let g = &h.graph;
+    let recorded = db
+        .read_heads()
+        .await
+        .map_err(db_err("reading the version table"))?;
+    let current = plan::normalize_heads(g, &to_nodes(h, &recorded)?);
+    let dest = match direction {
+        Direction::Up => Dest::Up(target::resolve_upgrade(g, &current, t)?),
+        Direction::Down => Dest::Down(target::resolve_downgrade(g, &current, t)?),
+    };
+    let mut plan = plan_to(h, &current, &dest, &t.text)?;
+    if direction == Direction::Up {
+        let rows = db
+            .checksum_rows()
+            .await
+            .map_err(db_err("reading the history"))?;
+        let changed = changed_files(h, &plan::applied_set(g, &current), &rows);
+        if !changed.is_empty() {
+            return Err(ExecuteError::Changed { files: changed });
+        }
+    }
+    h.check_reversible(&plan)?;
+    obs.event(Event::Planned {
+        steps: plan.steps.len(),
+    });
+
+    let mut outcome = Outcome::default();
+    // What the version table holds before the next step; SQLite checks it
+    // under the write lock at every step, since it has no run lock.
+    let mut expected = recorded;
+    let mut index = 0;
+    'plan: loop {
+        let total = index + plan.steps.len();
+        let heads_after = plan.heads_after_each(g);
+        for (step, after) in plan.steps.iter().zip(heads_after) {
+            let m = h.migration(step.node);
+            obs.event(Event::StepStarted {
+                index,
+                total,
+                revision: m.id.as_str(),
+                direction: step.direction,
+                message: m.message.as_deref(),
+            });
+            let started = Instant::now();
+            match run_step(db, h, step, &expected, opts, obs, &outcome).await? {
+                StepResult::Done => {}
+                StepResult::Stale(now) => {
+                    let current = plan::normalize_heads(g, &to_nodes(h, &now)?);
+                    plan = plan_to(h, &current, &dest, &t.text)?;
+                    h.check_reversible(&plan)?;
+                    obs.event(Event::Replanned {
+                        steps: plan.steps.len(),
+                    });
+                    expected = now;
+                    continue 'plan;
+                }
+            }
+            obs.event(Event::StepFinished {
+                index,
+                total,
+                revision: m.id.as_str(),
+                direction: step.direction,
+                elapsed: started.elapsed(),
+            });
+            outcome.steps.push((m.id.to_string(), step.direction));
+            expected = sorted_ids(h, &after);
+            index += 1;
+        }
+        break;
+    }
+    outcome.heads = expected;
+    Ok(outcome)
+}
+
+enum StepResult {
+    Done,
+    /// The version table no longer holds what the plan expected: another
+    /// process moved it. Carries what it holds now.
+    Stale(Vec<String>),
+}
+
+async fn run_step(
+    db: &mut Db,
+    h: &History,
+    step: &Step,
+    expected: &[String],
+    opts: &Options,
+    obs: &mut dyn Observer,
+    outcome: &Outcome,
+) -> Result<StepResult, ExecuteError> {
+    let m = h.migration(step.node);
+    let section = m.section(step.direction).expect("checked reversible");
+    let sql = &m.source[section.range.clone()];
+    let statements = split(sql, section.first_line, db.dialect.lexer());
+    let removed: Vec<&str> = h.graph.ids(&step.removed).collect();
+    let added: Vec<&str> = h.graph.ids(&step.added).collect();
+    let checksum = m.checksum.to_string();
+    let direction = step.direction.as_str();
+    let transactional = m.transactional && db.dialect.transactional_ddl();
+
+    db.begin(opts.lock_timeout, &mut |holder| {
+        obs.event(Event::Waiting {
+            holder: holder.as_deref(),
+        })
+    })
+    .await
+    .map_err(db_err("starting a transaction"))?;
+    let now = db
+        .read_heads()
+        .await
+        .map_err(db_err("reading the version table"))?;
+    if now != expected {
+        db.rollback().await.map_err(db_err("rolling back"))?;
+        return Ok(StepResult::Stale(now));
+    }
+    let failed = |stmt: &crate::migration::split::Statement<'_>, source: DbError, rolled_back| {
+        ExecuteError::StepFailed {
+            revision: m.id.to_string(),
+            path: m.path.clone(),
+            direction: step.direction,
+            line: stmt.line,
+            statement: stmt.text.to_owned(),
+            source,
+            rolled_back,
+            completed: outcome.steps.iter().map(|s| s.0.clone()).collect(),
+        }
+    };
+
+    if transactional {
+        for stmt in &statements {
+            if let Err(e) = db.exec(stmt.text).await {
+                db.rollback().await.map_err(db_err("rolling back"))?;
+                // A record of the attempt; it blocks nothing.
+                let _ = db
+                    .insert_history(
+                        m.id.as_str(),
+                        direction,
+                        Some(&checksum),
+                        status::ROLLED_BACK,
+                        Some(&e.message),
+                    )
+                    .await;
+                return Err(failed(stmt, e, true));
+            }
+        }
+        db.update_heads(&removed, &added)
+            .await
+            .map_err(db_err("updating the version table"))?;
+        db.insert_history(m.id.as_str(), direction, Some(&checksum), status::DONE, None)
+            .await
+            .map_err(db_err("writing the history"))?;
+        db.commit().await.map_err(db_err("committing"))?;
+        return Ok(StepResult::Done);
+    }
+
+    // Outside a transaction: say what is about to run before running it.
+    let row = db
+        .insert_history(m.id.as_str(), direction, Some(&checksum), status::PENDING, None)
+        .await
+        .map_err(db_err("writing the history"))?;
+    db.commit().await.map_err(db_err("committing"))?;
+    for stmt in &statements {
+        if let Err(e) = db.exec(stmt.text).await {
+            let _ = db.finish_history(row, status::FAILED, Some(&e.message)).await;
+            return Err(failed(stmt, e, false));
+        }
+    }
+    db.begin(opts.lock_timeout, &mut |_| {})
+        .await
+        .map_err(db_err("starting a transaction"))?;
+    db.update_heads(&removed, &added)
+        .await
+        .map_err(db_err("updating the version table"))?;
+    db.finish_history(row, status::DONE, None)
+        .await
+        .map_err(db_err("writing the history"))?;
+    db.commit().await.map_err(db_err("committing"))?;
+    Ok(StepResult::Done)
+}
+
+async fn stamp(
+    db: &mut Db,
+    h: &History,
+    targets: &[Target],
+    purge: bool,
+    opts: &Options,
+    obs: &mut dyn Observer,
+) -> Result<Outcome, ExecuteError> {
+    db.begin(opts.lock_timeout, &mut |holder| {
+        obs.event(Event::Waiting {
+            holder: holder.as_deref(),
+        })
+    })
+    .await
+    .map_err(db_err("starting a transaction"))?;
+    let result = async {
+        let recorded = db
+            .read_heads()
+            .await
+            .map_err(db_err("reading the version table"))?;
+        // `--purge` exists for version tables naming revisions that are gone.
+        let current = if purge {
+            Vec::new()
+        } else {
+            to_nodes(h, &recorded)?
+        };
+        let new = plan::stamp(&h.graph, &current, targets, purge)?;
+        let new_ids = sorted_ids(h, &new);
+        let removed: Vec<&str> = recorded
+            .iter()
+            .filter(|r| !new_ids.contains(r))
+            .map(String::as_str)
+            .collect();
+        let added: Vec<&str> = new_ids
+            .iter()
+            .filter(|n| !recorded.contains(n))
+            .map(String::as_str)
+            .collect();
+        db.update_heads(&removed, &added)
+            .await
+            .map_err(db_err("updating the version table"))?;
+        for a in &added {
+            let m = h.migration(h.graph.node(a).expect("known"));
+            db.insert_history(a, "stamp", Some(&m.checksum.to_string()), status::DONE, None)
+                .await
+                .map_err(db_err("writing the history"))?;
+        }
+        Ok(new_ids)
+    }
+    .await;
+    match result {
+        Ok(heads) => {
+            db.commit().await.map_err(db_err("committing"))?;
+            Ok(Outcome {
+                steps: Vec::new(),
+                heads,
+            })
+        }
+        Err(e) => {
+            let _ = db.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn accept(db: &mut Db, h: &History, targets: &[Target]) -> Result<Outcome, ExecuteError> {
+    let recorded = db
+        .read_heads()
+        .await
+        .map_err(db_err("reading the version table"))?;
+    let current = plan::normalize_heads(&h.graph, &to_nodes(h, &recorded)?);
+    let rows = db
+        .checksum_rows()
+        .await
+        .map_err(db_err("reading the history"))?;
+    let mut changed = changed_files(h, &plan::applied_set(&h.graph, &current), &rows);
+    if !targets.is_empty() {
+        let mut wanted = Vec::new();
+        for t in targets {
+            if let Some(n) = target::resolve_revision(&h.graph, t)? {
+                wanted.push(h.graph.id(n).to_string());
+            }
+        }
+        changed.retain(|c| wanted.contains(&c.revision));
+    }
+    let mut steps = Vec::new();
+    for c in &changed {
+        db.insert_history(&c.revision, "accept", Some(&c.current), status::DONE, None)
+            .await
+            .map_err(db_err("writing the history"))?;
+        steps.push((c.revision.clone(), Direction::Up));
+    }
+    Ok(Outcome {
+        steps,
+        heads: recorded,
+    })
+}
+
+async fn resolve(
+    db: &mut Db,
+    h: &History,
+    revision: &Target,
+    applied: bool,
+) -> Result<Outcome, ExecuteError> {
+    let n = target::resolve_revision(&h.graph, revision)?
+        .ok_or_else(|| ExecuteError::NothingToResolve(revision.text.clone()))?;
+    let id = h.graph.id(n).to_string();
+    let rows = db
+        .blocking_rows()
+        .await
+        .map_err(db_err("reading the history"))?;
+    let Some(row) = rows.into_iter().rev().find(|r| r.revision == id) else {
+        return Err(ExecuteError::NothingToResolve(id));
+    };
+    let recorded = db
+        .read_heads()
+        .await
+        .map_err(db_err("reading the version table"))?;
+    let mut heads = recorded.clone();
+    if applied {
+        let direction = if row.direction == "down" {
+            Direction::Down
+        } else {
+            Direction::Up
+        };
+        let current = to_nodes(h, &recorded)?;
+        let after = plan::heads_after_step(&h.graph, &current, n, direction);
+        heads = sorted_ids(h, &after);
+    }
+    let removed: Vec<&str> = recorded
+        .iter()
+        .filter(|r| !heads.contains(r))
+        .map(String::as_str)
+        .collect();
+    let added: Vec<&str> = heads
+        .iter()
+        .filter(|x| !recorded.contains(x))
+        .map(String::as_str)
+        .collect();
+    db.begin(None, &mut |_| {})
+        .await
+        .map_err(db_err("starting a transaction"))?;
+    db.update_heads(&removed, &added)
+        .await
+        .map_err(db_err("updating the version table"))?;
+    let (st, note) = if applied {
+        (status::DONE, "resolved by the user as applied")
+    } else {
+        (status::RESOLVED, "resolved by the user as not applied")
+    };
+    db.finish_history(row.id, st, Some(note))
+        .await
+        .map_err(db_err("writing the history"))?;
+    db.commit().await.map_err(db_err("committing"))?;
+    Ok(Outcome {
+        steps: Vec::new(),
+        heads,
+    })
+}
