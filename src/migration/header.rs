@@ -231,9 +231,8 @@ fn parse_sections(
     let mut up: Option<(usize, Section)> = None; // (marker line, section)
     let mut down: Option<(usize, Section)> = None;
     let mut offset = start;
-    let mut line_no = first_line;
 
-    for line in source[start..].split_inclusive('\n') {
+    for (line_no, line) in (first_line..).zip(source[start..].split_inclusive('\n')) {
         let line_end = offset + line.len();
         let content = line.trim_end();
         if let Some(name) = content.strip_prefix(MARKER_PREFIX) {
@@ -299,7 +298,6 @@ fn parse_sections(
             }
         }
         offset = line_end;
-        line_no += 1;
     }
     let Some((_, up)) = up else {
         return Err(LoadError::new(
