@@ -98,19 +98,27 @@ impl Ctx {
             .map_err(|e| error::connect_error(&self.settings.url.to_string(), e))
     }
 
-    /// Whether a database is there to ask: one was configured, or the
-    /// default SQLite file exists (reading commands never create it).
+    /// Whether a database is there to ask: reading commands never create
+    /// a SQLite file that does not exist yet.
     pub fn has_database(&self) -> bool {
-        if !self.settings.url_source.starts_with("the default") {
-            return true;
-        }
         let url = self.settings.url.expose();
-        let path = url
-            .trim_start_matches("sqlite://")
-            .split('?')
-            .next()
-            .unwrap_or_default();
-        Path::new(path).exists()
+        let Some(rest) = url.strip_prefix("sqlite:") else {
+            return true;
+        };
+        let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+        path.is_empty() || path == ":memory:" || Path::new(path).exists()
+    }
+
+    /// The heads the database records, or none when there is no database
+    /// yet (an SQLite file not created).
+    pub async fn recorded_heads(&self) -> Result<Vec<String>, CommandError> {
+        if !self.has_database() {
+            return Ok(Vec::new());
+        }
+        let mut db = self.connect().await?;
+        let heads = braid::execute::current_heads(&mut db).await;
+        db.close().await;
+        Ok(heads?)
     }
 
     /// A note on stderr, unless `--quiet`.

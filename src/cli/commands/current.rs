@@ -12,9 +12,7 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     only_formats(args.format, &[Format::Text, Format::Json])?;
-    let mut db = ctx.connect().await?;
-    let heads = braid::execute::current_heads(&mut db).await?;
-    db.close().await;
+    let heads = ctx.recorded_heads().await?;
     if args.format == Format::Json {
         out_json(&json!({ "heads": heads }));
         return Ok(());

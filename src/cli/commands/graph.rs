@@ -25,9 +25,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     let h = ctx.history()?;
     let mut current = None;
     if !args.no_db && ctx.has_database() {
-        let mut db = ctx.connect().await?;
-        let ids = braid::execute::current_heads(&mut db).await?;
-        db.close().await;
+        let ids = ctx.recorded_heads().await?;
         let nodes: Vec<_> = ids.iter().filter_map(|i| h.graph.node(i)).collect();
         current = Some(nodes);
     }

@@ -42,9 +42,7 @@ async fn side(
 }
 
 async fn read_current(ctx: &Ctx, h: &History) -> Result<Vec<Node>, CommandError> {
-    let mut db = ctx.connect().await?;
-    let ids = braid::execute::current_heads(&mut db).await?;
-    db.close().await;
+    let ids = ctx.recorded_heads().await?;
     Ok(ids.iter().filter_map(|id| h.graph.node(id)).collect())
 }
 

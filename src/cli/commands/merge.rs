@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     }
     for a in &parents {
         for b in &parents {
-            if g.is_ancestor(*a, *b, true) {
+            if g.is_ancestor(*a, *b, false) {
                 return Err(CommandError::new(format!(
                     "`{}` is an ancestor of `{}`: a merge joins revisions on different branches",
                     g.id(*a),

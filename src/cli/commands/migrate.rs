@@ -114,9 +114,8 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         return Err(CommandError::new("`FROM:TO` ranges are only for --sql"));
     }
     let target = braid::target::parse(&args.target)?;
-    let mut db = ctx.connect().await?;
     if args.dry_run {
-        let recorded = execute::current_heads(&mut db).await?;
+        let recorded = ctx.recorded_heads().await?;
         let mut current = Vec::new();
         for r in &recorded {
             current.push(g.node(r).ok_or_else(|| {
@@ -131,9 +130,9 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         };
         h.check_reversible(&plan)?;
         print_plan(&h, &plan, args.format);
-        db.close().await;
         return Ok(());
     }
+    let mut db = ctx.connect().await?;
     let opts = Options {
         lock_timeout: args.lock_timeout.map(Duration::from_secs),
     };
