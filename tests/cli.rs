@@ -32,7 +32,7 @@ fn team_workflow_without_a_database() {
     p.step(&mut t, &["upgrade", "heads", "--sql"]);
     p.step(&mut t, &["downgrade", "m1:b1", "--sql"]);
     p.step(&mut t, &["downgrade", "base", "--sql"]);
-    insta::assert_snapshot!(t);
+    snapshot!(t);
 }
 
 #[test]
@@ -53,7 +53,7 @@ fn bad_files_are_all_reported_with_file_and_line() {
     let r = p.step(&mut t, &["heads"]);
     assert_eq!(r.code, 1);
     p.step(&mut t, &["check", "--format", "json"]);
-    insta::assert_snapshot!(t);
+    snapshot!(t);
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn graph_problems_are_all_reported_with_their_files() {
     let mut t = String::new();
     let r = p.step(&mut t, &["check"]);
     assert_eq!(r.code, 1);
-    insta::assert_snapshot!(t);
+    snapshot!(t);
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn target_errors() {
         let r = p.step(&mut t, args);
         assert_ne!(r.code, 0, "{args:?}");
     }
-    insta::assert_snapshot!(t);
+    snapshot!(t);
 }
 
 #[test]
@@ -132,6 +132,6 @@ fn sqlite_default_database_round_trip() {
     p.step(&mut t, &["upgrade", "+1"]);
     p.step(&mut t, &["current"]);
     p.step(&mut t, &["check"]);
-    insta::assert_snapshot!(t);
+    snapshot!(t);
     assert!(p.path().join("braid.db").exists());
 }

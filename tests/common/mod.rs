@@ -112,3 +112,16 @@ pub fn migration(rev: &str, down: &[&str], extra: &str, up: &str, downsql: Optio
     }
     s
 }
+
+/// Asserts a transcript snapshot with timings scrubbed.
+#[macro_export]
+macro_rules! snapshot {
+    ($t:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"\(\d+(\.\d+)?m?s\)", "([TIME])"),
+            (r"in \d+\.\d+s", "in [TIME]"),
+        ]}, {
+            insta::assert_snapshot!($t);
+        });
+    };
+}
