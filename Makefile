@@ -1,0 +1,128 @@
+# braid: build, test, run, and the team's migration tasks.
+#
+# Settings come from the environment and from .env (DATABASE_URL, or
+# DATABASE_HOST/PORT/NAME/USER/PASSWORD/SCHEMA), as braid itself reads them.
+
+-include .env
+export
+
+CARGO ?= cargo
+BRAID := target/release/braid
+REVISION ?=
+MSG ?=
+
+.PHONY: build test lint fmt bench bench-compare run clean services \
+	db-up db-test db-connect \
+	migrate-status migrate-create migrate-up migrate-down migrate-reset \
+	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph
+
+## build: the release binary at target/release/braid
+build:
+	$(CARGO) build --release
+
+$(BRAID): $(shell find src -name '*.rs') Cargo.toml
+	$(CARGO) build --release
+
+## test: start PostgreSQL and MariaDB if they are down, then every test
+test: services
+	$(CARGO) test --all-features
+
+## services: make sure the local database servers are up
+services:
+	bash scripts/services.sh
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## bench: criterion benchmarks (graph load/validate/heads/plan, offline SQL)
+bench:
+	$(CARGO) bench
+
+## bench-compare: braid against Alembic on the same generated histories
+bench-compare: $(BRAID)
+	bash scripts/bench-compare.sh
+
+## run: apply the example history to the embedded default (braid.db) and show it
+run: $(BRAID)
+	$(BRAID) upgrade heads
+	$(BRAID) history --indicate-current
+
+clean:
+	$(CARGO) clean
+	rm -f braid.db
+
+# ---------------------------------------------------------------- database
+
+PGDATA_DIR := $(CURDIR)/.pgdata
+
+## db-up: a local PostgreSQL with the role, database and schema of the settings
+db-up:
+	bash scripts/db-up.sh
+
+## db-test: can braid reach the database?
+db-test: $(BRAID)
+	$(BRAID) current >/dev/null && echo "database reachable"
+
+## db-connect: psql in the configured schema
+db-connect:
+	PGOPTIONS="-c search_path=$${DATABASE_SCHEMA:-public},public" \
+	psql "$${DATABASE_URL:-postgres://$${DATABASE_USER:-postgres}@$${DATABASE_HOST:-127.0.0.1}:$${DATABASE_PORT:-5432}/$${DATABASE_NAME:-postgres}}"
+
+# --------------------------------------------------------------- migrations
+
+## migrate-status: current revisions, heads, and what is pending
+migrate-status: $(BRAID)
+	@echo "current:"; $(BRAID) current
+	@echo "heads:"; $(BRAID) heads
+	@$(BRAID) check
+
+## migrate-create MSG=...: a new migration on the current head
+migrate-create: $(BRAID)
+	@test -n "$(MSG)" || { echo 'pass a message: make migrate-create MSG="add users table"' >&2; exit 2; }
+	$(BRAID) revision -m "$(MSG)"
+
+## migrate-up [REVISION=heads]
+migrate-up: $(BRAID)
+	$(BRAID) upgrade $(or $(REVISION),heads)
+
+## migrate-down [REVISION=-1]
+migrate-down: $(BRAID)
+	$(BRAID) downgrade $(or $(REVISION),-1)
+
+## migrate-reset [FORCE=1]: down to base, after asking
+migrate-reset: $(BRAID)
+	@if [ "$(FORCE)" != 1 ]; then \
+		printf 'This reverts every migration (downgrade base). Type yes to go on: '; \
+		read answer; [ "$$answer" = yes ] || { echo "not reset"; exit 1; }; \
+	fi
+	$(BRAID) downgrade base
+
+## migrate-history
+migrate-history: $(BRAID)
+	$(BRAID) history --indicate-current
+
+## migrate-show REVISION=...
+migrate-show: $(BRAID)
+	@test -n "$(REVISION)" || { echo 'pass a revision: make migrate-show REVISION=head (or an id, a prefix, LABEL@head)' >&2; exit 2; }
+	$(BRAID) show $(REVISION)
+
+## migrate-stamp REVISION=...
+migrate-stamp: $(BRAID)
+	@test -n "$(REVISION)" || { echo 'pass a revision: make migrate-stamp REVISION=heads (or an id, base)' >&2; exit 2; }
+	$(BRAID) stamp $(REVISION)
+
+## migrate-merge MSG=...: join every head with a merge revision
+migrate-merge: $(BRAID)
+	@test -n "$(MSG)" || { echo 'pass a message: make migrate-merge MSG="merge auth and billing"' >&2; exit 2; }
+	$(BRAID) merge -m "$(MSG)" heads
+
+## migrate-graph: migrations.dot, and migrations.svg when Graphviz is installed
+migrate-graph: $(BRAID)
+	$(BRAID) graph --output migrations.dot
+	@if command -v dot >/dev/null 2>&1; then $(BRAID) graph --output migrations.svg; \
+	else echo "Graphviz not installed: only migrations.dot written (apt-get install graphviz for SVG)"; fi

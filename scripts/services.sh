@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Makes sure the local PostgreSQL (127.0.0.1:5432) and MariaDB (127.0.0.1:3306)
+# servers that the database tests use are installed, running, and have the
+# `test` database. Safe to run again: it only starts what is down.
+set -euo pipefail
+
+log() { printf 'services: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  log "installing $*"
+  as_root apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
+my_up() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -uroot ping >/dev/null 2>&1; }
+
+wait_for() {
+  local what=$1 check=$2
+  for _ in $(seq 1 60); do
+    if $check; then return 0; fi
+    sleep 0.5
+  done
+  log "$what did not come up"; return 1
+}
+
+# PostgreSQL
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then apt_install postgresql; fi
+if ! pg_up; then
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  log "starting PostgreSQL $version"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_for PostgreSQL pg_up
+fi
+psql_admin() { as_root runuser -u postgres -- psql -qtAX "$@" 2>/dev/null || psql -h 127.0.0.1 -U postgres -qtAX "$@"; }
+if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = 'test'")" != 1 ]; then
+  log "creating PostgreSQL database test"
+  psql_admin -c "CREATE DATABASE test"
+fi
+
+# MariaDB
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then apt_install mariadb-server; fi
+if ! my_up; then
+  log "starting MariaDB"
+  as_root mkdir -p /run/mysqld && as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_for MariaDB my_up
+fi
+mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -e "CREATE DATABASE IF NOT EXISTS test" >/dev/null
+log "PostgreSQL and MariaDB are up"
