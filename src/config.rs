@@ -33,6 +33,21 @@ struct RawMigrations {
     /// `check` fails when the history has more than one head.
     #[serde(default)]
     single_head: bool,
+    /// More directories for one engine only (`postgres`, `mysql`, `sqlite`):
+    /// revisions that only that engine can run.
+    #[serde(default)]
+    engine_directories: RawEngineDirectories,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEngineDirectories {
+    #[serde(default)]
+    postgres: Vec<String>,
+    #[serde(default)]
+    mysql: Vec<String>,
+    #[serde(default)]
+    sqlite: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -200,9 +215,10 @@ impl Settings {
             .and_then(Path::parent)
             .map(Path::to_owned)
             .unwrap_or_else(|| cwd.to_owned());
-        let directories = raw
+        let mut directories: Vec<PathBuf> = raw
             .migrations
             .directories
+            .clone()
             .unwrap_or_else(|| vec!["migrations".into()])
             .iter()
             .map(|d| base.join(d))
@@ -230,6 +246,15 @@ impl Settings {
             source_name: url_source.clone(),
             message,
         })?;
+
+        let extra = &raw.migrations.engine_directories;
+        let for_engine = match url.engine() {
+            Ok(Engine::Postgres) => &extra.postgres,
+            Ok(Engine::Mysql) => &extra.mysql,
+            Ok(Engine::Sqlite) => &extra.sqlite,
+            Err(_) => &extra.sqlite,
+        };
+        directories.extend(for_engine.iter().map(|d| base.join(d)));
 
         let schema = env("DATABASE_SCHEMA").or(raw.database.schema);
         let version_table = raw
@@ -388,6 +413,16 @@ mod tests {
         assert!(!s.url.to_string().contains("p%40ss"), "{}", s.url);
         let s = resolve(&[], Some(file)).unwrap();
         assert_eq!(s.url.expose(), "mysql://root@127.0.0.1/test");
+    }
+
+    #[test]
+    fn engine_directories_join_for_their_engine_only() {
+        let file = "[migrations]\ndirectories = [\"m\"]\n[migrations.engine_directories]\npostgres = [\"m-pg\"]\n";
+        let s = resolve(&[], Some(file)).unwrap();
+        assert_eq!(s.directories.len(), 1);
+        let s = resolve(&[("DATABASE_URL", "postgres://u@h/d")], Some(file)).unwrap();
+        assert_eq!(s.directories.len(), 2);
+        assert!(s.directories[1].ends_with("m-pg"));
     }
 
     #[test]
