@@ -33,7 +33,9 @@ fn bench(c: &mut Criterion) {
         .unwrap_or_else(|_| vec![1_000, 10_000, 100_000]);
     let tmp = tempfile::tempdir().unwrap();
     let mut group = c.benchmark_group("graph");
-    group.sample_size(10).warm_up_time(Duration::from_millis(500));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500));
     for &n in &sizes {
         let dir = tmp.path().join(n.to_string());
         generate::write_braid(&dir, &generate::history(n)).unwrap();
@@ -53,7 +55,9 @@ fn bench(c: &mut Criterion) {
         let heads = target::parse("heads").unwrap();
         let dialect = Dialect::new(Engine::Postgres, Some("boneca"), "braid_version");
 
-        group.bench_with_input(BenchmarkId::new("read_files", n), &dir, |b, d| b.iter(|| read_all(d)));
+        group.bench_with_input(BenchmarkId::new("read_files", n), &dir, |b, d| {
+            b.iter(|| read_all(d))
+        });
         group.bench_with_input(BenchmarkId::new("load", n), &dirs, |b, d| {
             b.iter(|| load_directories(d).unwrap().len())
         });
@@ -66,7 +70,12 @@ fn bench(c: &mut Criterion) {
         });
         let p = plan::upgrade(g, &[], &heads).unwrap();
         group.bench_function(BenchmarkId::new("plan_downgrade_base", n), |b| {
-            b.iter(|| plan::downgrade(g, &p.after, &target::parse("base").unwrap()).unwrap().steps.len())
+            b.iter(|| {
+                plan::downgrade(g, &p.after, &target::parse("base").unwrap())
+                    .unwrap()
+                    .steps
+                    .len()
+            })
         });
         group.bench_function(BenchmarkId::new("sql_script", n), |b| {
             b.iter(|| braid::render::sql::script(&history, &p, &dialect, "upgrade heads").len())

@@ -229,7 +229,10 @@ impl Settings {
         } else if let Some(u) = env("DATABASE_URL") {
             (u, "DATABASE_URL".to_owned())
         } else if let Some(host) = env("DATABASE_HOST") {
-            (postgres_url_from_parts(&host, &env)?, "DATABASE_HOST".to_owned())
+            (
+                postgres_url_from_parts(&host, &env)?,
+                "DATABASE_HOST".to_owned(),
+            )
         } else if let Some(u) = &raw.database.url {
             let source = config_file
                 .as_deref()
@@ -261,7 +264,10 @@ impl Settings {
             .database
             .version_table
             .unwrap_or_else(|| DEFAULT_VERSION_TABLE.to_owned());
-        for (name, value) in [("schema", schema.as_deref()), ("version_table", Some(&version_table))] {
+        for (name, value) in [
+            ("schema", schema.as_deref()),
+            ("version_table", Some(&version_table)),
+        ] {
             if let Some(v) = value
                 && (v.is_empty() || v.contains('\0'))
             {
@@ -318,8 +324,12 @@ fn postgres_url_from_parts(
         message,
     };
     let port = env("DATABASE_PORT").unwrap_or_else(|| "5432".into());
-    port.parse::<u16>()
-        .map_err(|_| bad("DATABASE_PORT", format!("expected a port number, found `{port}`")))?;
+    port.parse::<u16>().map_err(|_| {
+        bad(
+            "DATABASE_PORT",
+            format!("expected a port number, found `{port}`"),
+        )
+    })?;
     let user = env("DATABASE_USER").unwrap_or_else(|| "postgres".into());
     let name = env("DATABASE_NAME").unwrap_or_else(|| user.clone());
     let mut u = url::Url::parse("postgres://localhost/")
@@ -344,7 +354,10 @@ fn postgres_url_from_parts(
 /// A relative SQLite path is taken relative to `base` (the configuration
 /// file's directory), as users of a checked-in `braid.toml` expect.
 fn sqlite_relative_to(url: &str, base: &Path) -> String {
-    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
         return url.to_owned();
     };
     let (path, query) = match rest.split_once('?') {
@@ -435,7 +448,11 @@ mod tests {
 
     #[test]
     fn bad_files_name_the_line() {
-        let e = resolve(&[], Some("[database]\nurl = \"sqlite://x.db\"\ncolour = 1\n")).unwrap_err();
+        let e = resolve(
+            &[],
+            Some("[database]\nurl = \"sqlite://x.db\"\ncolour = 1\n"),
+        )
+        .unwrap_err();
         match e {
             ConfigError::Invalid { line, message, .. } => {
                 assert_eq!(line, 3);

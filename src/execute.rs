@@ -27,12 +27,18 @@ use crate::target::{self, DowngradeTarget, Target, TargetError};
 pub enum Request<'a> {
     Upgrade(&'a Target),
     Downgrade(&'a Target),
-    Stamp { targets: &'a [Target], purge: bool },
+    Stamp {
+        targets: &'a [Target],
+        purge: bool,
+    },
     /// Accept the current content of changed applied files (all of them
     /// when the list is empty).
     Accept(&'a [Target]),
     /// Settle a revision that stopped halfway outside a transaction.
-    Resolve { revision: &'a Target, applied: bool },
+    Resolve {
+        revision: &'a Target,
+        applied: bool,
+    },
 }
 
 /// How to run.
@@ -269,7 +275,10 @@ pub async fn run(
     .await
     .map_err(db_err("taking the migration lock"))?;
     let result = locked(db, h, req, opts, obs).await;
-    let unlocked = db.unlock().await.map_err(db_err("releasing the migration lock"));
+    let unlocked = db
+        .unlock()
+        .await
+        .map_err(db_err("releasing the migration lock"));
     let outcome = result?;
     unlocked?;
     Ok(outcome)
@@ -476,22 +485,36 @@ async fn run_step(
         db.update_heads(&removed, &added)
             .await
             .map_err(db_err("updating the version table"))?;
-        db.insert_history(m.id.as_str(), direction, Some(&checksum), status::DONE, None)
-            .await
-            .map_err(db_err("writing the history"))?;
+        db.insert_history(
+            m.id.as_str(),
+            direction,
+            Some(&checksum),
+            status::DONE,
+            None,
+        )
+        .await
+        .map_err(db_err("writing the history"))?;
         db.commit().await.map_err(db_err("committing"))?;
         return Ok(StepResult::Done);
     }
 
     // Outside a transaction: say what is about to run before running it.
     let row = db
-        .insert_history(m.id.as_str(), direction, Some(&checksum), status::PENDING, None)
+        .insert_history(
+            m.id.as_str(),
+            direction,
+            Some(&checksum),
+            status::PENDING,
+            None,
+        )
         .await
         .map_err(db_err("writing the history"))?;
     db.commit().await.map_err(db_err("committing"))?;
     for stmt in &statements {
         if let Err(e) = db.exec(stmt.text).await {
-            let _ = db.finish_history(row, status::FAILED, Some(&e.message)).await;
+            let _ = db
+                .finish_history(row, status::FAILED, Some(&e.message))
+                .await;
             return Err(failed(stmt, e, false));
         }
     }
@@ -551,9 +574,15 @@ async fn stamp(
             .map_err(db_err("updating the version table"))?;
         for a in &added {
             let m = h.migration(h.graph.node(a).expect("known"));
-            db.insert_history(a, "stamp", Some(&m.checksum.to_string()), status::DONE, None)
-                .await
-                .map_err(db_err("writing the history"))?;
+            db.insert_history(
+                a,
+                "stamp",
+                Some(&m.checksum.to_string()),
+                status::DONE,
+                None,
+            )
+            .await
+            .map_err(db_err("writing the history"))?;
         }
         Ok(new_ids)
     }

@@ -347,7 +347,10 @@ mod tests {
         let g = graph(DIAMOND);
         assert_eq!(
             up(&g, &[], "auth@a2"),
-            (vec!["r0".into(), "a1".into(), "a2".into()], vec!["a2".into()])
+            (
+                vec!["r0".into(), "a1".into(), "a2".into()],
+                vec!["a2".into()]
+            )
         );
         assert_eq!(
             up(&g, &["a2"], "b1"),
@@ -365,7 +368,10 @@ mod tests {
         // Below the merge point on one branch: m and b2 go, a2 stays.
         assert_eq!(
             down(&g, &["m"], "b1"),
-            (vec!["m".into(), "b2".into()], vec!["a2".into(), "b1".into()])
+            (
+                vec!["m".into(), "b2".into()],
+                vec!["a2".into(), "b1".into()]
+            )
         );
         // `-1` from a merge point is ambiguous, as in Alembic; naming
         // either parent undoes just the merge.
@@ -389,11 +395,7 @@ mod tests {
     fn heads_after_each_step() {
         let g = graph(DIAMOND);
         let p = upgrade(&g, &[], &parse("heads").unwrap()).unwrap();
-        let each: Vec<Vec<String>> = p
-            .heads_after_each(&g)
-            .iter()
-            .map(|h| ids(&g, h))
-            .collect();
+        let each: Vec<Vec<String>> = p.heads_after_each(&g).iter().map(|h| ids(&g, h)).collect();
         assert_eq!(
             each,
             [

@@ -18,7 +18,9 @@ const RESERVED_WORDS: [&str; 3] = ["head", "heads", "base"];
 pub enum NameError {
     #[error("{what} is empty")]
     Empty { what: &'static str },
-    #[error("{what} `{name}` contains `{ch}`, which targets use (`@ - + :` and white space are not allowed)")]
+    #[error(
+        "{what} `{name}` contains `{ch}`, which targets use (`@ - + :` and white space are not allowed)"
+    )]
     BadChar {
         what: &'static str,
         name: String,
@@ -153,7 +155,9 @@ mod tests {
 
     #[test]
     fn rejects_grammar_characters_and_reserved_words() {
-        for bad in ["a-b", "a+b", "a@b", "a:b", "a b", "", "head", "heads", "base"] {
+        for bad in [
+            "a-b", "a+b", "a@b", "a:b", "a b", "", "head", "heads", "base",
+        ] {
             assert!(RevisionId::new(bad).is_err(), "{bad:?} was accepted");
             assert!(BranchLabel::new(bad).is_err(), "{bad:?} was accepted");
         }

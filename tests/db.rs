@@ -23,15 +23,20 @@ enum Engine {
 const ENGINES: [Engine; 3] = [Engine::Sqlite, Engine::Postgres, Engine::Mysql];
 
 fn pg_server() -> String {
-    std::env::var("BRAID_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("BRAID_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn mysql_server() -> String {
-    std::env::var("BRAID_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+    std::env::var("BRAID_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// A scratch database on one engine: a SQLite file, a PostgreSQL schema in
@@ -68,26 +73,42 @@ impl Scratch {
                 rt().block_on(async {
                     let mut c = sqlx::MySqlConnection::connect(&server)
                         .await
-                        .unwrap_or_else(|e| panic!("MariaDB at {server} is not reachable ({e}); start it (see README)"));
-                    sqlx::raw_sql(&format!("CREATE DATABASE `{name}`")).execute(&mut c).await.unwrap();
+                        .unwrap_or_else(|e| {
+                            panic!(
+                                "MariaDB at {server} is not reachable ({e}); start it (see README)"
+                            )
+                        });
+                    sqlx::raw_sql(&format!("CREATE DATABASE `{name}`"))
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
                 });
                 let encoded: String = name
                     .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_string() } else { format!("%{:02X}", c as u32) })
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '_' {
+                            c.to_string()
+                        } else {
+                            format!("%{:02X}", c as u32)
+                        }
+                    })
                     .collect();
                 format!("{}/{encoded}", server.rsplit_once('/').unwrap().0)
             }
         };
         if engine == Engine::Postgres {
             rt().block_on(async {
-                sqlx::PgConnection::connect(&url)
-                    .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at {url} is not reachable ({e}); start it (see README)"));
+                sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {url} is not reachable ({e}); start it (see README)")
+                });
             });
         }
         let mut toml = format!("[database]\nurl = {}\n", toml::Value::String(url.clone()));
         if engine == Engine::Postgres {
-            toml.push_str(&format!("schema = {}\n", toml::Value::String(name.to_owned())));
+            toml.push_str(&format!(
+                "schema = {}\n",
+                toml::Value::String(name.to_owned())
+            ));
         }
         project.write("braid.toml", &toml);
         std::fs::create_dir_all(project.path().join("migrations")).unwrap();
@@ -110,14 +131,23 @@ impl Scratch {
     /// Runs braid and asserts success.
     fn ok(&self, args: &[&str]) -> common::Run {
         let r = self.braid(args);
-        assert_eq!(r.code, 0, "{:?} on {:?} failed:\n{}{}", args, self.engine, r.stdout, r.stderr);
+        assert_eq!(
+            r.code, 0,
+            "{:?} on {:?} failed:\n{}{}",
+            args, self.engine, r.stdout, r.stderr
+        );
         r
     }
 
     fn current(&self) -> Vec<String> {
         let r = self.ok(&["current", "--format", "json"]);
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-        v["heads"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect()
+        v["heads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// A query returning one integer, run in the scratch schema.
@@ -127,17 +157,26 @@ impl Scratch {
             match self.engine {
                 Engine::Sqlite => {
                     let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut c).await.unwrap()
+                    sqlx::query_scalar::<_, i64>(&sql)
+                        .fetch_one(&mut c)
+                        .await
+                        .unwrap()
                 }
                 Engine::Postgres => {
                     let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
                     let path = format!("SET search_path TO \"{}\"", self.name.replace('"', "\"\""));
                     sqlx::raw_sql(&path).execute(&mut c).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut c).await.unwrap()
+                    sqlx::query_scalar::<_, i64>(&sql)
+                        .fetch_one(&mut c)
+                        .await
+                        .unwrap()
                 }
                 Engine::Mysql => {
                     let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut c).await.unwrap()
+                    sqlx::query_scalar::<_, i64>(&sql)
+                        .fetch_one(&mut c)
+                        .await
+                        .unwrap()
                 }
             }
         })
@@ -147,7 +186,9 @@ impl Scratch {
     fn has_table(&self, table: &str) -> bool {
         let table = table.replace('\'', "''");
         let sql = match self.engine {
-            Engine::Sqlite => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
+            Engine::Sqlite => format!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
+            ),
             Engine::Postgres => format!(
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{}' AND table_name = '{table}'",
                 self.name.replace('\'', "''")
@@ -205,9 +246,12 @@ impl Drop for Scratch {
                 let url = self.url.clone();
                 rt().block_on(async {
                     if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
-                        let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", name.replace('"', "\"\"")))
-                            .execute(&mut c)
-                            .await;
+                        let _ = sqlx::raw_sql(&format!(
+                            "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                            name.replace('"', "\"\"")
+                        ))
+                        .execute(&mut c)
+                        .await;
                     }
                 });
             }
@@ -215,9 +259,12 @@ impl Drop for Scratch {
                 let server = mysql_server();
                 rt().block_on(async {
                     if let Ok(mut c) = sqlx::MySqlConnection::connect(&server).await {
-                        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{}`", name.replace('`', "``")))
-                            .execute(&mut c)
-                            .await;
+                        let _ = sqlx::raw_sql(&format!(
+                            "DROP DATABASE IF EXISTS `{}`",
+                            name.replace('`', "``")
+                        ))
+                        .execute(&mut c)
+                        .await;
                     }
                 });
             }
@@ -247,11 +294,23 @@ fn table_rev(rev: &str, down: &[&str], extra: &str) -> String {
 //         r9
 fn write_branchy(s: &Scratch) {
     s.write("migrations/r0.sql", &table_rev("r0", &[], ""));
-    s.write("migrations/a1.sql", &table_rev("a1", &["r0"], "-- branch_labels = [\"auth\"]"));
+    s.write(
+        "migrations/a1.sql",
+        &table_rev("a1", &["r0"], "-- branch_labels = [\"auth\"]"),
+    );
     s.write("migrations/a2.sql", &table_rev("a2", &["a1"], ""));
-    s.write("migrations/b1.sql", &table_rev("b1", &["r0"], "-- branch_labels = [\"billing\"]"));
-    s.write("migrations/b2.sql", &table_rev("b2", &["b1"], "-- depends_on = [\"a1\"]"));
-    s.write("migrations/m.sql", &migration("m", &["a2", "b2"], "", "", Some("")));
+    s.write(
+        "migrations/b1.sql",
+        &table_rev("b1", &["r0"], "-- branch_labels = [\"billing\"]"),
+    );
+    s.write(
+        "migrations/b2.sql",
+        &table_rev("b2", &["b1"], "-- depends_on = [\"a1\"]"),
+    );
+    s.write(
+        "migrations/m.sql",
+        &migration("m", &["a2", "b2"], "", "", Some("")),
+    );
     s.write("migrations/r9.sql", &table_rev("r9", &["m"], ""));
 }
 
@@ -290,7 +349,11 @@ fn branches_merges_labels_relative_targets_and_stamp() {
         assert_eq!(s.current(), ["a1", "b1"]);
         let r = s.braid(&["downgrade", "-1"]);
         assert_eq!(r.code, 1);
-        assert!(r.stderr.contains("several current heads (a1, b1)"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("several current heads (a1, b1)"),
+            "{}",
+            r.stderr
+        );
         s.ok(&["downgrade", "base"]);
         assert!(s.current().is_empty());
         assert!(tables(&s).is_empty());
@@ -326,10 +389,27 @@ fn a_failing_revision_stops_at_the_last_success() {
         s.write("migrations/4.sql", &table_rev("r4", &["r3"], ""));
         let r = s.braid(&["upgrade", "heads"]);
         assert_eq!(r.code, 1, "{engine:?}");
-        assert!(r.stderr.contains("error: revision `r3` failed (up)"), "{}", r.stderr);
-        assert!(r.stderr.contains("3.sql:8"), "the failing statement's line: {}", r.stderr);
-        assert!(r.stderr.contains("statement: INSERT INTO no_such_table VALUES (1)"), "{}", r.stderr);
-        assert!(r.stderr.to_lowercase().contains("no_such_table"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("error: revision `r3` failed (up)"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("3.sql:8"),
+            "the failing statement's line: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr
+                .contains("statement: INSERT INTO no_such_table VALUES (1)"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.to_lowercase().contains("no_such_table"),
+            "{}",
+            r.stderr
+        );
         assert_eq!(s.current(), ["r2"], "{engine:?}");
         assert!(!s.has_table("t_r4"));
         match engine {
@@ -344,8 +424,16 @@ fn a_failing_revision_stops_at_the_last_success() {
                 assert!(s.has_table("t_r3"));
                 let again = s.braid(&["upgrade", "heads"]);
                 assert_eq!(again.code, 1);
-                assert!(again.stderr.contains("revision `r3` stopped halfway"), "{}", again.stderr);
-                assert!(again.stderr.contains("braid resolve r3 --applied"), "{}", again.stderr);
+                assert!(
+                    again.stderr.contains("revision `r3` stopped halfway"),
+                    "{}",
+                    again.stderr
+                );
+                assert!(
+                    again.stderr.contains("braid resolve r3 --applied"),
+                    "{}",
+                    again.stderr
+                );
                 let check = s.braid(&["check"]);
                 assert_eq!(check.code, 1);
                 s.exec("DROP TABLE t_r3");
@@ -366,10 +454,18 @@ fn a_changed_applied_file_stops_upgrade_until_accepted() {
         s.write("migrations/1.sql", &table_rev("r1", &[], ""));
         s.ok(&["upgrade", "heads"]);
         s.write("migrations/2.sql", &table_rev("r2", &["r1"], ""));
-        s.write("migrations/1.sql", &table_rev("r1", &[], "-- # edited after it ran"));
+        s.write(
+            "migrations/1.sql",
+            &table_rev("r1", &[], "-- # edited after it ran"),
+        );
         let r = s.braid(&["upgrade", "heads"]);
         assert_eq!(r.code, 1, "{engine:?}");
-        assert!(r.stderr.contains("1 applied migration file changed since it ran: r1"), "{}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("1 applied migration file changed since it ran: r1"),
+            "{}",
+            r.stderr
+        );
         assert!(r.stderr.contains("braid accept"), "{}", r.stderr);
         assert!(!s.has_table("t_r2"));
         let c = s.braid(&["check", "--format", "json"]);
@@ -386,7 +482,16 @@ fn a_changed_applied_file_stops_upgrade_until_accepted() {
 
 /// 50 revisions, each logging itself into `applied_log`.
 fn write_logged_chain(s: &Scratch, n: usize, sleep_ms: u32) {
-    s.write("migrations/000.sql", &migration("r000", &[], "", "CREATE TABLE applied_log (rev varchar(20) NOT NULL);", Some("DROP TABLE applied_log;")));
+    s.write(
+        "migrations/000.sql",
+        &migration(
+            "r000",
+            &[],
+            "",
+            "CREATE TABLE applied_log (rev varchar(20) NOT NULL);",
+            Some("DROP TABLE applied_log;"),
+        ),
+    );
     for i in 1..n {
         let rev = format!("r{i:03}");
         let prev = format!("r{:03}", i - 1);
@@ -397,7 +502,13 @@ fn write_logged_chain(s: &Scratch, n: usize, sleep_ms: u32) {
         }
         s.write(
             &format!("migrations/{i:03}.sql"),
-            &migration(&rev, &[&prev], "", &up, Some(&format!("DELETE FROM applied_log WHERE rev = '{rev}';"))),
+            &migration(
+                &rev,
+                &[&prev],
+                "",
+                &up,
+                Some(&format!("DELETE FROM applied_log WHERE rev = '{rev}';")),
+            ),
         );
     }
 }
@@ -426,8 +537,16 @@ fn eight_processes_upgrade_heads_at_once() {
             );
         }
         assert_eq!(s.current(), ["r049"], "{engine:?}");
-        assert_eq!(s.scalar("SELECT COUNT(*) FROM applied_log"), 49, "{engine:?}");
-        assert_eq!(s.scalar("SELECT COUNT(DISTINCT rev) FROM applied_log"), 49, "{engine:?}");
+        assert_eq!(
+            s.scalar("SELECT COUNT(*) FROM applied_log"),
+            49,
+            "{engine:?}"
+        );
+        assert_eq!(
+            s.scalar("SELECT COUNT(DISTINCT rev) FROM applied_log"),
+            49,
+            "{engine:?}"
+        );
         let history = s.scalar("SELECT COUNT(*) FROM braid_version_history WHERE status = 'done'");
         assert_eq!(history, 50, "{engine:?}: each revision recorded once");
     }
@@ -437,24 +556,57 @@ fn eight_processes_upgrade_heads_at_once() {
 fn a_second_process_waits_for_the_lock_and_says_so() {
     for engine in ENGINES {
         let s = Scratch::new(engine);
-        s.write("migrations/1.sql", &migration("r1", &[], "", &s.sleep_sql(2500), Some("")));
-        let first = s.project.command(&["upgrade", "heads"]).stderr(Stdio::piped()).spawn().unwrap();
+        s.write(
+            "migrations/1.sql",
+            &migration("r1", &[], "", &s.sleep_sql(2500), Some("")),
+        );
+        let first = s
+            .project
+            .command(&["upgrade", "heads"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         std::thread::sleep(Duration::from_millis(700));
         let second = s.braid(&["upgrade", "heads"]);
         let first = first.wait_with_output().unwrap();
-        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+        assert!(
+            first.status.success(),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
         assert_eq!(second.code, 0, "{engine:?}: {}", second.stderr);
-        assert!(second.stderr.contains("waiting for the migration lock"), "{engine:?}: {}", second.stderr);
-        assert!(second.stderr.contains("nothing to do") || second.stderr.contains("revision(s) left to run"), "{engine:?}: {}", second.stderr);
+        assert!(
+            second.stderr.contains("waiting for the migration lock"),
+            "{engine:?}: {}",
+            second.stderr
+        );
+        assert!(
+            second.stderr.contains("nothing to do")
+                || second.stderr.contains("revision(s) left to run"),
+            "{engine:?}: {}",
+            second.stderr
+        );
         assert_eq!(s.current(), ["r1"]);
         // With a timeout, a held lock ends the wait with an error.
-        s.write("migrations/2.sql", &migration("r2", &["r1"], "", &s.sleep_sql(2500), Some("")));
-        let holder = s.project.command(&["upgrade", "heads"]).stderr(Stdio::piped()).spawn().unwrap();
+        s.write(
+            "migrations/2.sql",
+            &migration("r2", &["r1"], "", &s.sleep_sql(2500), Some("")),
+        );
+        let holder = s
+            .project
+            .command(&["upgrade", "heads"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         std::thread::sleep(Duration::from_millis(700));
         let timed = s.braid(&["upgrade", "heads", "--lock-timeout", "1"]);
         holder.wait_with_output().unwrap();
         assert_eq!(timed.code, 1, "{engine:?}: {}", timed.stderr);
-        assert!(timed.stderr.contains("timed out"), "{engine:?}: {}", timed.stderr);
+        assert!(
+            timed.stderr.contains("timed out"),
+            "{engine:?}: {}",
+            timed.stderr
+        );
     }
 }
 
@@ -464,13 +616,22 @@ fn a_killed_upgrade_resumes_with_every_revision_applied_once() {
         for attempt in 0..2u64 {
             let s = Scratch::new(engine);
             write_logged_chain(&s, 60, 15);
-            let mut child = s.project.command(&["upgrade", "heads"]).stderr(Stdio::null()).spawn().unwrap();
+            let mut child = s
+                .project
+                .command(&["upgrade", "heads"])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
             // Somewhere in the middle of the run.
             let nanos = Instant::now().elapsed().subsec_nanos() as u64 + attempt * 137;
             std::thread::sleep(Duration::from_millis(250 + nanos % 400));
             child.kill().unwrap();
             child.wait().unwrap();
-            assert_ne!(s.current(), ["r059"], "{engine:?}: the kill must land mid-run");
+            assert_ne!(
+                s.current(),
+                ["r059"],
+                "{engine:?}: the kill must land mid-run"
+            );
             let again = s.braid(&["upgrade", "heads"]);
             if again.code != 0 {
                 // Only where DDL is not transactional may a step be left
@@ -478,13 +639,31 @@ fn a_killed_upgrade_resumes_with_every_revision_applied_once() {
                 assert_eq!(engine, Engine::Mysql, "{engine:?}: {}", again.stderr);
                 assert!(again.stderr.contains("stopped halfway"), "{}", again.stderr);
                 let rev = again.stderr.split('`').nth(1).unwrap().to_owned();
-                let logged = s.scalar(&format!("SELECT COUNT(*) FROM applied_log WHERE rev = '{rev}'"));
-                s.ok(&["resolve", &rev, if logged == 1 { "--applied" } else { "--reverted" }]);
+                let logged = s.scalar(&format!(
+                    "SELECT COUNT(*) FROM applied_log WHERE rev = '{rev}'"
+                ));
+                s.ok(&[
+                    "resolve",
+                    &rev,
+                    if logged == 1 {
+                        "--applied"
+                    } else {
+                        "--reverted"
+                    },
+                ]);
                 s.ok(&["upgrade", "heads"]);
             }
             assert_eq!(s.current(), ["r059"], "{engine:?}");
-            assert_eq!(s.scalar("SELECT COUNT(*) FROM applied_log"), 59, "{engine:?}");
-            assert_eq!(s.scalar("SELECT COUNT(DISTINCT rev) FROM applied_log"), 59, "{engine:?}");
+            assert_eq!(
+                s.scalar("SELECT COUNT(*) FROM applied_log"),
+                59,
+                "{engine:?}"
+            );
+            assert_eq!(
+                s.scalar("SELECT COUNT(DISTINCT rev) FROM applied_log"),
+                59,
+                "{engine:?}"
+            );
         }
     }
 }
@@ -503,7 +682,10 @@ fn takes_over_an_alembic_version_table() {
         }
         // What Alembic leaves after `alembic upgrade r2`.
         let create = if engine == Engine::Postgres {
-            format!("CREATE SCHEMA \"{}\"; SET search_path TO \"{}\"; ", s.name, s.name)
+            format!(
+                "CREATE SCHEMA \"{}\"; SET search_path TO \"{}\"; ",
+                s.name, s.name
+            )
         } else {
             String::new()
         };
@@ -517,7 +699,10 @@ fn takes_over_an_alembic_version_table() {
         assert_eq!(s.current(), ["r2"]);
         let dry = s.ok(&["upgrade", "heads", "--dry-run", "--format", "json"]);
         let v: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
-        assert_eq!(v["steps"], serde_json::json!([{"revision": "r3", "direction": "up"}]));
+        assert_eq!(
+            v["steps"],
+            serde_json::json!([{"revision": "r3", "direction": "up"}])
+        );
         s.ok(&["upgrade", "heads"]);
         assert_eq!(s.current(), ["r3"]);
         assert_eq!(s.scalar("SELECT COUNT(*) FROM alembic_version"), 1);
@@ -565,11 +750,24 @@ fn non_transactional_revisions_run_outside_a_transaction() {
     s.ok(&["downgrade", "r1"]);
     assert_eq!(s.current(), ["r1"]);
     // The same statement in a transactional revision fails and rolls back.
-    s.write("migrations/2.sql", &migration("r2", &["r1"], "", "CREATE INDEX CONCURRENTLY ix_r1 ON t_r1 (id);", Some("")));
+    s.write(
+        "migrations/2.sql",
+        &migration(
+            "r2",
+            &["r1"],
+            "",
+            "CREATE INDEX CONCURRENTLY ix_r1 ON t_r1 (id);",
+            Some(""),
+        ),
+    );
     s.ok(&["accept"]);
     let r = s.braid(&["upgrade", "heads"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("cannot run inside a transaction block"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot run inside a transaction block"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(s.current(), ["r1"]);
 }
 
@@ -579,8 +777,18 @@ fn database_settings_come_from_the_environment_and_never_show_passwords() {
     s.write("migrations/1.sql", &table_rev("r1", &[], ""));
     // DATABASE_* variables, as the application's own settings use them,
     // read from `.env`, with the URL in braid.toml out of the way.
-    s.write("braid.toml", "[migrations]\ndirectories = [\"migrations\"]\n");
-    let user = pg_server().split("//").nth(1).unwrap().split('@').next().unwrap().to_owned();
+    s.write(
+        "braid.toml",
+        "[migrations]\ndirectories = [\"migrations\"]\n",
+    );
+    let user = pg_server()
+        .split("//")
+        .nth(1)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_owned();
     s.write(
         ".env",
         &format!(
@@ -589,16 +797,31 @@ fn database_settings_come_from_the_environment_and_never_show_passwords() {
         ),
     );
     s.ok(&["upgrade", "heads"]);
-    assert!(s.has_table("t_r1"), "migrations ran in the DATABASE_SCHEMA schema");
+    assert!(
+        s.has_table("t_r1"),
+        "migrations ran in the DATABASE_SCHEMA schema"
+    );
     let check = s.ok(&["check"]);
-    assert!(!check.stdout.contains("s3cret") && !check.stderr.contains("s3cret"), "{}", check.stdout);
+    assert!(
+        !check.stdout.contains("s3cret") && !check.stderr.contains("s3cret"),
+        "{}",
+        check.stdout
+    );
     assert!(check.stdout.contains("***"), "{}", check.stdout);
     // A wrong port: a clear error, no password.
     let mut bad = Command::new(env!("CARGO_BIN_EXE_braid"));
-    bad.args(["current", "--url", "postgres://u:s3cret-pw@127.0.0.1:1/test"]).current_dir(s.project.path());
+    bad.args([
+        "current",
+        "--url",
+        "postgres://u:s3cret-pw@127.0.0.1:1/test",
+    ])
+    .current_dir(s.project.path());
     let out = bad.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(err.contains("cannot connect to postgres://u:***@127.0.0.1:1/test"), "{err}");
+    assert!(
+        err.contains("cannot connect to postgres://u:***@127.0.0.1:1/test"),
+        "{err}"
+    );
     assert!(!err.contains("s3cret"), "{err}");
 }

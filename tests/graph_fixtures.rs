@@ -76,7 +76,10 @@ fn ids(g: &Graph, nodes: &[Node]) -> Vec<String> {
 
 fn nodes(g: &Graph, ids: &[String]) -> Vec<Node> {
     ids.iter()
-        .map(|i| g.node(i).unwrap_or_else(|| panic!("no revision {i} in the fixture")))
+        .map(|i| {
+            g.node(i)
+                .unwrap_or_else(|| panic!("no revision {i} in the fixture"))
+        })
         .collect()
 }
 
@@ -92,17 +95,30 @@ fn answer(g: &Graph, q: &Question) -> Result<(Vec<String>, Option<Vec<String>>),
         "real_heads" => (ids(g, &g.real_heads()), None),
         "bases" => (ids(g, &g.bases()), None),
         "branch_points" => {
-            let v: Vec<Node> = g.sorted_nodes().iter().copied().filter(|n| g.is_branch_point(*n)).collect();
+            let v: Vec<Node> = g
+                .sorted_nodes()
+                .iter()
+                .copied()
+                .filter(|n| g.is_branch_point(*n))
+                .collect();
             (ids(g, &v), None)
         }
         "merge_points" => {
-            let v: Vec<Node> = g.sorted_nodes().iter().copied().filter(|n| g.is_merge_point(*n)).collect();
+            let v: Vec<Node> = g
+                .sorted_nodes()
+                .iter()
+                .copied()
+                .filter(|n| g.is_merge_point(*n))
+                .collect();
             (ids(g, &v), None)
         }
         "resolve" => {
             let t = parse(q.target.as_deref().expect("target"))?;
             let n = target::resolve_revision(g, &t).map_err(|e| e.to_string())?;
-            (n.map(|n| vec![g.id(n).to_string()]).unwrap_or_default(), None)
+            (
+                n.map(|n| vec![g.id(n).to_string()]).unwrap_or_default(),
+                None,
+            )
         }
         "upgrade" => {
             let t = parse(q.target.as_deref().expect("target"))?;
@@ -113,7 +129,11 @@ fn answer(g: &Graph, q: &Question) -> Result<(Vec<String>, Option<Vec<String>>),
             plan_answer(plan::downgrade(g, &current, &t).map_err(|e| e.to_string())?)
         }
         "stamp" => {
-            let ts = q.targets.iter().map(|t| parse(t)).collect::<Result<Vec<_>, _>>()?;
+            let ts = q
+                .targets
+                .iter()
+                .map(|t| parse(t))
+                .collect::<Result<Vec<_>, _>>()?;
             let heads = plan::stamp(g, &current, &ts, q.purge).map_err(|e| e.to_string())?;
             (ids(g, &heads), None)
         }
@@ -129,41 +149,65 @@ fn run_fixture(path: &Path) -> Vec<String> {
     let g = match Graph::build(&records(&f.graph)) {
         Ok(g) => {
             if !f.graph_errors.is_empty() {
-                failures.push(format!("{name}: expected graph errors {:?}, the graph is valid", f.graph_errors));
+                failures.push(format!(
+                    "{name}: expected graph errors {:?}, the graph is valid",
+                    f.graph_errors
+                ));
             }
             g
         }
         Err(e) => {
             let got: Vec<String> = e.problems.iter().map(|p| p.to_string()).collect();
             if got.len() != f.graph_errors.len()
-                || !f.graph_errors.iter().zip(&got).all(|(want, got)| got.contains(want.as_str()))
+                || !f
+                    .graph_errors
+                    .iter()
+                    .zip(&got)
+                    .all(|(want, got)| got.contains(want.as_str()))
             {
-                failures.push(format!("{name}: graph errors\n  expected {:?}\n  got      {got:?}", f.graph_errors));
+                failures.push(format!(
+                    "{name}: graph errors\n  expected {:?}\n  got      {got:?}",
+                    f.graph_errors
+                ));
             }
             return failures;
         }
     };
     for (i, q) in f.question.iter().enumerate() {
-        let label = format!("{name} ({}) question {} `{}` {:?}", f.description, i + 1, q.ask, q.target.as_deref().unwrap_or(""));
+        let label = format!(
+            "{name} ({}) question {} `{}` {:?}",
+            f.description,
+            i + 1,
+            q.ask,
+            q.target.as_deref().unwrap_or("")
+        );
         match (answer(&g, q), &q.error) {
-            (Ok(_), Some(want)) => failures.push(format!("{label}: expected error containing {want:?}, it succeeded")),
+            (Ok(_), Some(want)) => failures.push(format!(
+                "{label}: expected error containing {want:?}, it succeeded"
+            )),
             (Err(got), Some(want)) => {
                 if !got.contains(want.as_str()) {
-                    failures.push(format!("{label}: expected error containing {want:?}, got {got:?}"));
+                    failures.push(format!(
+                        "{label}: expected error containing {want:?}, got {got:?}"
+                    ));
                 }
             }
             (Err(got), None) => failures.push(format!("{label}: unexpected error {got:?}")),
             (Ok((main, after)), None) => {
                 let want_main = q.expect.as_ref().or(q.steps.as_ref());
                 match want_main {
-                    Some(want) if *want != main => failures.push(format!("{label}: expected {want:?}, got {main:?}")),
+                    Some(want) if *want != main => {
+                        failures.push(format!("{label}: expected {want:?}, got {main:?}"))
+                    }
                     None => failures.push(format!("{label}: says neither expect, steps nor error")),
                     _ => {}
                 }
                 if let (Some(want), Some(got)) = (&q.heads_after, &after)
                     && want != got
                 {
-                    failures.push(format!("{label}: heads after: expected {want:?}, got {got:?}"));
+                    failures.push(format!(
+                        "{label}: heads after: expected {want:?}, got {got:?}"
+                    ));
                 }
             }
         }
@@ -180,7 +224,16 @@ fn graph_fixtures() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "expected the fixture scenarios in {}", dir.display());
+    assert!(
+        files.len() >= 10,
+        "expected the fixture scenarios in {}",
+        dir.display()
+    );
     let failures: Vec<String> = files.iter().flat_map(|f| run_fixture(f)).collect();
-    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -66,14 +66,24 @@ fn replay(g: &Graph, p: &Plan) -> Vec<bool> {
             Direction::Up => {
                 assert!(!applied[n.index()], "{} applied twice", g.id(n));
                 for q in g.parents(n).iter().chain(g.dependencies(n)) {
-                    assert!(applied[q.index()], "{} before its ancestor {}", g.id(n), g.id(*q));
+                    assert!(
+                        applied[q.index()],
+                        "{} before its ancestor {}",
+                        g.id(n),
+                        g.id(*q)
+                    );
                 }
                 applied[n.index()] = true;
             }
             Direction::Down => {
                 assert!(applied[n.index()], "{} reverted but not applied", g.id(n));
                 for c in g.children(n).iter().chain(g.dependents(n)) {
-                    assert!(!applied[c.index()], "{} reverted before its descendant {}", g.id(n), g.id(*c));
+                    assert!(
+                        !applied[c.index()],
+                        "{} reverted before its descendant {}",
+                        g.id(n),
+                        g.id(*c)
+                    );
                 }
                 applied[n.index()] = false;
             }
@@ -84,8 +94,15 @@ fn replay(g: &Graph, p: &Plan) -> Vec<bool> {
         g.sort_by_id(&mut want);
         let mut have = heads.clone();
         g.sort_by_id(&mut have);
-        assert_eq!(have, want, "recorded heads must be the newest applied revisions");
-        assert_eq!(plan::applied_set(g, &heads), applied, "heads must imply the applied set");
+        assert_eq!(
+            have, want,
+            "recorded heads must be the newest applied revisions"
+        );
+        assert_eq!(
+            plan::applied_set(g, &heads),
+            applied,
+            "heads must imply the applied set"
+        );
     }
     applied
 }

@@ -105,7 +105,11 @@ impl Ctx {
         let Some(rest) = url.strip_prefix("sqlite:") else {
             return true;
         };
-        let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
         path.is_empty() || path == ":memory:" || Path::new(path).exists()
     }
 
@@ -132,7 +136,9 @@ impl Ctx {
 /// Writes to stdout; a closed pipe ends the program quietly.
 pub fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush())
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
         std::process::exit(0);
@@ -191,7 +197,9 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Init(_) => unreachable!("handled above"),
             Command::Revision(a) => commands::revision::run(&ctx, a),
             Command::Merge(a) => commands::merge::run(&ctx, a),
-            Command::Upgrade(a) => commands::migrate::run(&ctx, a, braid::revision::Direction::Up).await,
+            Command::Upgrade(a) => {
+                commands::migrate::run(&ctx, a, braid::revision::Direction::Up).await
+            }
             Command::Downgrade(a) => {
                 commands::migrate::run(&ctx, a, braid::revision::Direction::Down).await
             }

@@ -105,17 +105,15 @@ impl Observer for Progress {
                 elapsed,
                 index,
                 total,
-            } => {
-                match &self.bar {
-                    Some(bar) => bar.inc(1),
-                    None => self.line(&format!(
-                        "[{}/{}] {direction:<4} {revision} ({})",
-                        index + 1,
-                        total,
-                        ms(elapsed)
-                    )),
-                }
-            }
+            } => match &self.bar {
+                Some(bar) => bar.inc(1),
+                None => self.line(&format!(
+                    "[{}/{}] {direction:<4} {revision} ({})",
+                    index + 1,
+                    total,
+                    ms(elapsed)
+                )),
+            },
         }
     }
 }

@@ -53,8 +53,10 @@ impl From<sqlx::Error> for DbError {
 
 impl DbError {
     fn is_sqlite_busy(&self) -> bool {
-        matches!(self.code.as_deref(), Some("5") | Some("6") | Some("517") | Some("261"))
-            || self.message.contains("database is locked")
+        matches!(
+            self.code.as_deref(),
+            Some("5") | Some("6") | Some("517") | Some("261")
+        ) || self.message.contains("database is locked")
     }
 }
 
@@ -156,10 +158,7 @@ impl Db {
         };
         if let Some(schema) = db.dialect.schema.clone() {
             // Migrations run with the schema first on the search path.
-            let sql = format!(
-                "SET search_path TO {}, public",
-                db.dialect.quote(&schema)
-            );
+            let sql = format!("SET search_path TO {}, public", db.dialect.quote(&schema));
             db.exec(&sql).await?;
         }
         Ok(db)
@@ -330,7 +329,8 @@ impl Db {
         // The id of the row just written: the largest one (the run lock
         // keeps other writers out).
         let sql = format!("SELECT MAX(id) FROM {ht}");
-        let id = with_conn!(self, c => sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut *c).await)?;
+        let id =
+            with_conn!(self, c => sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut *c).await)?;
         Ok(id)
     }
 
@@ -392,14 +392,16 @@ impl Db {
             with_conn!(self, c => sqlx::query_as::<_, Row>(sql).fetch_all(&mut *c).await)?;
         Ok(rows
             .into_iter()
-            .map(|(id, revision, direction, checksum, status, started_at)| HistoryRow {
-                id,
-                revision,
-                direction,
-                checksum,
-                status,
-                started_at,
-            })
+            .map(
+                |(id, revision, direction, checksum, status, started_at)| HistoryRow {
+                    id,
+                    revision,
+                    direction,
+                    checksum,
+                    status,
+                    started_at,
+                },
+            )
             .collect())
     }
 

@@ -42,7 +42,39 @@ pub enum EdgeKind {
     Dependency,
 }
 
+/// Per-node lists in one flat array (compressed sparse rows): one
+/// allocation for all nodes, and neighbouring nodes' lists side by side.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Adjacency {
+    offsets: Vec<u32>,
+    items: Vec<Node>,
+}
+
+impl Adjacency {
+    /// Builds from per-node lists given in node order.
+    pub(crate) fn from_lists<'a>(lists: impl Iterator<Item = &'a [Node]>) -> Self {
+        let mut a = Adjacency {
+            offsets: vec![0],
+            items: Vec::new(),
+        };
+        for l in lists {
+            a.items.extend_from_slice(l);
+            a.offsets.push(a.items.len() as u32);
+        }
+        a
+    }
+
+    fn get(&self, n: Node) -> &[Node] {
+        let i = n.index();
+        &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
 /// A validated revision graph.
+///
+/// Nodes are numbered in a topological order (every revision after its
+/// parents and dependencies), so walks along the history touch memory in
+/// order: on 100,000 revisions that, not the algorithm, decides the time.
 #[derive(Debug, Clone)]
 pub struct Graph {
     dag: DiGraph<RevisionId, EdgeKind>,
@@ -50,13 +82,13 @@ pub struct Graph {
     /// Every node, sorted by id, for prefix lookups.
     sorted: Vec<Node>,
     /// Per node, in declared order.
-    parents: Vec<Vec<Node>>,
+    parents: Adjacency,
     /// Per node, resolved `depends_on` that are not also parents, declared order.
-    deps: Vec<Vec<Node>>,
+    deps: Adjacency,
     /// Per node, sorted by id.
-    children: Vec<Vec<Node>>,
+    children: Adjacency,
     /// Per node, the revisions that depend on it, sorted by id.
-    dependents: Vec<Vec<Node>>,
+    dependents: Adjacency,
     labels: BTreeMap<BranchLabel, Node>,
     own_labels: Vec<Vec<BranchLabel>>,
     /// Per node, the index of the record it was built from.
@@ -101,19 +133,19 @@ impl Graph {
     }
 
     pub fn parents(&self, n: Node) -> &[Node] {
-        &self.parents[n.index()]
+        self.parents.get(n)
     }
 
     pub fn dependencies(&self, n: Node) -> &[Node] {
-        &self.deps[n.index()]
+        self.deps.get(n)
     }
 
     pub fn children(&self, n: Node) -> &[Node] {
-        &self.children[n.index()]
+        self.children.get(n)
     }
 
     pub fn dependents(&self, n: Node) -> &[Node] {
-        &self.dependents[n.index()]
+        self.dependents.get(n)
     }
 
     pub fn own_labels(&self, n: Node) -> &[BranchLabel] {

@@ -7,7 +7,7 @@ use std::fmt;
 
 use petgraph::graph::DiGraph;
 
-use super::{EdgeKind, Graph, Node, Record};
+use super::{Adjacency, EdgeKind, Graph, Node, Record};
 use crate::revision::{BranchLabel, RevisionId};
 
 /// One problem with the graph. `records` are indexes into the slice given
@@ -127,26 +127,19 @@ impl fmt::Display for GraphError {
 
 pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
     let mut problems = Vec::new();
-    let mut dag: DiGraph<RevisionId, EdgeKind> =
-        DiGraph::with_capacity(records.len(), records.len() + records.len() / 8);
-    let mut by_id: HashMap<RevisionId, Node> = HashMap::with_capacity(records.len());
-    let mut record_of = Vec::with_capacity(records.len());
-    let mut node_of_record: Vec<Option<Node>> = Vec::with_capacity(records.len());
-    let mut duplicates: BTreeMap<&RevisionId, Vec<usize>> = BTreeMap::new();
 
+    // The first record of each id is kept; later ones are duplicates.
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    let mut duplicates: BTreeMap<&RevisionId, Vec<usize>> = BTreeMap::new();
+    let mut kept: Vec<usize> = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
-        if let Some(first) = by_id.get(&r.id) {
-            duplicates
-                .entry(&r.id)
-                .or_insert_with(|| vec![record_of[first.index()]])
-                .push(i);
-            node_of_record.push(None);
-            continue;
+        match first.get(r.id.as_str()) {
+            Some(&f) => duplicates.entry(&r.id).or_insert_with(|| vec![f]).push(i),
+            None => {
+                first.insert(r.id.as_str(), i);
+                kept.push(i);
+            }
         }
-        let n = dag.add_node(r.id.clone());
-        by_id.insert(r.id.clone(), n);
-        record_of.push(i);
-        node_of_record.push(Some(n));
     }
     for (id, recs) in duplicates {
         problems.push(GraphProblem::DuplicateRevision {
@@ -155,41 +148,40 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
         });
     }
 
-    let count = dag.node_count();
-    let mut labels: BTreeMap<BranchLabel, Node> = BTreeMap::new();
-    let mut own_labels = vec![Vec::new(); count];
-    for (i, r) in records.iter().enumerate() {
-        let Some(n) = node_of_record[i] else { continue };
-        for label in &r.labels {
-            if let Some(other) = by_id.get(label.as_str()) {
+    let mut label_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for &i in &kept {
+        for label in &records[i].labels {
+            if let Some(&other) = first.get(label.as_str()) {
                 problems.push(GraphProblem::LabelIsRevision {
                     label: label.clone(),
-                    revision: r.id.clone(),
-                    records: [i, record_of[other.index()]],
+                    revision: records[i].id.clone(),
+                    records: [i, other],
                 });
-            } else if let Some(first) = labels.get(label) {
+            } else if let Some(&f) = label_of.get(label.as_str()) {
                 problems.push(GraphProblem::LabelTwice {
                     label: label.clone(),
-                    revisions: [dag[*first].clone(), r.id.clone()],
-                    records: [record_of[first.index()], i],
+                    revisions: [records[f].id.clone(), records[i].id.clone()],
+                    records: [f, i],
                 });
             } else {
-                labels.insert(label.clone(), n);
+                label_of.insert(label.as_str(), i);
             }
-            own_labels[n.index()].push(label.clone());
         }
     }
 
-    let mut parents = vec![Vec::new(); count];
-    let mut deps = vec![Vec::new(); count];
-    for (i, r) in records.iter().enumerate() {
-        let Some(n) = node_of_record[i] else { continue };
+    // Edges between kept records, by position in `kept`.
+    let mut pos_of = vec![u32::MAX; records.len()];
+    for (k, &i) in kept.iter().enumerate() {
+        pos_of[i] = k as u32;
+    }
+    let mut up_parents: Vec<Vec<u32>> = Vec::with_capacity(kept.len());
+    let mut up_deps: Vec<Vec<u32>> = Vec::with_capacity(kept.len());
+    for &i in &kept {
+        let r = &records[i];
+        let mut ps: Vec<u32> = Vec::with_capacity(r.parents.len());
         for p in &r.parents {
-            match by_id.get(p) {
-                Some(&pn) => {
-                    parents[n.index()].push(pn);
-                    dag.add_edge(pn, n, EdgeKind::Parent);
-                }
+            match first.get(p.as_str()) {
+                Some(&pi) => ps.push(pos_of[pi]),
                 None => problems.push(GraphProblem::MissingParent {
                     revision: r.id.clone(),
                     record: i,
@@ -197,12 +189,17 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
                 }),
             }
         }
+        let mut ds: Vec<u32> = Vec::new();
         for d in &r.depends_on {
-            match by_id.get(d.as_str()).or_else(|| labels.get(d.as_str())) {
-                Some(&dn) => {
-                    if !parents[n.index()].contains(&dn) && !deps[n.index()].contains(&dn) {
-                        deps[n.index()].push(dn);
-                        dag.add_edge(dn, n, EdgeKind::Dependency);
+            let target = first
+                .get(d.as_str())
+                .or_else(|| label_of.get(d.as_str()))
+                .copied();
+            match target {
+                Some(di) => {
+                    let dk = pos_of[di];
+                    if !ps.contains(&dk) && !ds.contains(&dk) {
+                        ds.push(dk);
                     }
                 }
                 None => problems.push(GraphProblem::MissingDependency {
@@ -212,12 +209,50 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
                 }),
             }
         }
+        up_parents.push(ps);
+        up_deps.push(ds);
     }
 
-    for scc in petgraph::algo::tarjan_scc(&dag) {
+    // Number the nodes in a topological order (a depth-first post-order
+    // from each record, parents first), so that walks read memory in order.
+    let order = postorder_positions(&up_parents, &up_deps);
+    let mut node_of_pos = vec![Node::new(0); kept.len()];
+    let mut dag: DiGraph<RevisionId, EdgeKind> =
+        DiGraph::with_capacity(kept.len(), kept.len() + kept.len() / 8);
+    for &k in &order {
+        node_of_pos[k as usize] = dag.add_node(records[kept[k as usize]].id.clone());
+    }
+    let record_of: Vec<usize> = order.iter().map(|&k| kept[k as usize]).collect();
+    let mut parent_lists: Vec<Vec<Node>> = Vec::with_capacity(order.len());
+    let mut dep_lists: Vec<Vec<Node>> = Vec::with_capacity(order.len());
+    for &k in &order {
+        let k = k as usize;
+        let n = node_of_pos[k];
+        let ps: Vec<Node> = up_parents[k]
+            .iter()
+            .map(|&p| node_of_pos[p as usize])
+            .collect();
+        let ds: Vec<Node> = up_deps[k]
+            .iter()
+            .map(|&d| node_of_pos[d as usize])
+            .collect();
+        for &p in &ps {
+            dag.add_edge(p, n, EdgeKind::Parent);
+        }
+        for &d in &ds {
+            dag.add_edge(d, n, EdgeKind::Dependency);
+        }
+        parent_lists.push(ps);
+        dep_lists.push(ds);
+    }
+    drop((up_parents, up_deps));
+
+    // Kosaraju: petgraph's Tarjan recurses, and a 200,000-revision line would
+    // overflow the stack.
+    for scc in petgraph::algo::kosaraju_scc(&dag) {
         let cyclic = scc.len() > 1 || dag.find_edge(scc[0], scc[0]).is_some();
         if cyclic {
-            let path = cycle_path(&dag, &parents, &deps, &scc);
+            let path = cycle_path(&dag, &parent_lists, &dep_lists, &scc);
             problems.push(GraphProblem::Cycle {
                 records: path.iter().map(|n| record_of[n.index()]).collect(),
                 path: path.iter().map(|n| dag[*n].clone()).collect(),
@@ -230,14 +265,15 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
         return Err(GraphError { problems });
     }
 
+    let count = dag.node_count();
     let by_name = |a: &Node, b: &Node| dag[*a].cmp(&dag[*b]);
-    let mut children = vec![Vec::new(); count];
-    let mut dependents = vec![Vec::new(); count];
+    let mut children: Vec<Vec<Node>> = vec![Vec::new(); count];
+    let mut dependents: Vec<Vec<Node>> = vec![Vec::new(); count];
     for n in dag.node_indices() {
-        for p in &parents[n.index()] {
+        for p in &parent_lists[n.index()] {
             children[p.index()].push(n);
         }
-        for d in &deps[n.index()] {
+        for d in &dep_lists[n.index()] {
             dependents[d.index()].push(n);
         }
     }
@@ -246,21 +282,86 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
             list.sort_by(by_name);
         }
     }
+    // Sorting by id compares strings that live all over the heap; an
+    // 8-byte prefix held in one array settles nearly every comparison.
+    let prefix: Vec<u64> = dag
+        .node_indices()
+        .map(|n| {
+            let mut b = [0u8; 8];
+            let id = dag[n].as_str().as_bytes();
+            let len = id.len().min(8);
+            b[..len].copy_from_slice(&id[..len]);
+            u64::from_be_bytes(b)
+        })
+        .collect();
     let mut sorted: Vec<Node> = dag.node_indices().collect();
-    sorted.sort_by(by_name);
+    sorted.sort_unstable_by(|a, b| {
+        prefix[a.index()]
+            .cmp(&prefix[b.index()])
+            .then_with(|| by_name(a, b))
+    });
+    let by_id: HashMap<RevisionId, Node> =
+        dag.node_indices().map(|n| (dag[n].clone(), n)).collect();
+    let labels: BTreeMap<BranchLabel, Node> = label_of
+        .into_iter()
+        .map(|(l, i)| {
+            (
+                BranchLabel::new(l).expect("validated"),
+                node_of_pos[pos_of[i] as usize],
+            )
+        })
+        .collect();
+    let own_labels: Vec<Vec<BranchLabel>> = record_of
+        .iter()
+        .map(|&i| records[i].labels.clone())
+        .collect();
+    let adjacency = |lists: &[Vec<Node>]| Adjacency::from_lists(lists.iter().map(Vec::as_slice));
 
     Ok(Graph {
-        dag,
         by_id,
         sorted,
-        parents,
-        deps,
-        children,
-        dependents,
+        parents: adjacency(&parent_lists),
+        deps: adjacency(&dep_lists),
+        children: adjacency(&children),
+        dependents: adjacency(&dependents),
         labels,
         own_labels,
         record: record_of,
+        dag,
     })
+}
+
+/// A depth-first post-order of positions `0..n` over parents then
+/// dependencies, started from each position in turn. Without cycles every
+/// position comes after its parents and dependencies.
+fn postorder_positions(parents: &[Vec<u32>], deps: &[Vec<u32>]) -> Vec<u32> {
+    let n = parents.len();
+    let mut done = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    let mut stack: Vec<(u32, usize)> = Vec::new();
+    for start in 0..n as u32 {
+        if done[start as usize] {
+            continue;
+        }
+        done[start as usize] = true;
+        stack.push((start, 0));
+        while let Some(top) = stack.last_mut() {
+            let (k, i) = *top;
+            let (a, b) = (&parents[k as usize], &deps[k as usize]);
+            if i < a.len() + b.len() {
+                top.1 += 1;
+                let m = if i < a.len() { a[i] } else { b[i - a.len()] };
+                if !done[m as usize] {
+                    done[m as usize] = true;
+                    stack.push((m, 0));
+                }
+            } else {
+                out.push(k);
+                stack.pop();
+            }
+        }
+    }
+    out
 }
 
 /// A cycle inside one strongly connected component: from its smallest id,
@@ -273,7 +374,10 @@ fn cycle_path(
     scc: &[Node],
 ) -> Vec<Node> {
     let in_scc: std::collections::HashSet<Node> = scc.iter().copied().collect();
-    let start = *scc.iter().min_by(|a, b| dag[**a].cmp(&dag[**b])).expect("scc");
+    let start = *scc
+        .iter()
+        .min_by(|a, b| dag[**a].cmp(&dag[**b]))
+        .expect("scc");
     let mut path = vec![start];
     let mut position: HashMap<Node, usize> = HashMap::from([(start, 0)]);
     let mut current = start;
@@ -297,6 +401,7 @@ fn cycle_path(
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
+    use super::*;
 
     fn problems(spec: &str) -> Vec<String> {
         try_graph(spec)
@@ -330,7 +435,10 @@ mod tests {
         // a1 <- b1 <- c1 <- a1 (a cycle), and a self-loop.
         let p = problems("a1: c1\nb1: a1\nc1: b1\nd1: d1");
         assert_eq!(p.len(), 2, "{p:#?}");
-        assert!(p.iter().any(|m| m.contains("a1 -> c1 -> b1 -> a1")), "{p:#?}");
+        assert!(
+            p.iter().any(|m| m.contains("a1 -> c1 -> b1 -> a1")),
+            "{p:#?}"
+        );
         assert!(p.iter().any(|m| m.contains("d1 -> d1")), "{p:#?}");
     }
 
@@ -342,9 +450,35 @@ mod tests {
     }
 
     #[test]
+    fn a_very_long_line_does_not_overflow_the_stack() {
+        // Recursive walks (petgraph's Tarjan among them) overflow here.
+        let n = 200_000;
+        let records: Vec<Record> = (0..n)
+            .map(|i| Record {
+                id: RevisionId::new(format!("r{i}")).unwrap(),
+                parents: if i == 0 {
+                    vec![]
+                } else {
+                    vec![RevisionId::new(format!("r{}", i - 1)).unwrap()]
+                },
+                depends_on: vec![],
+                labels: vec![],
+            })
+            .collect();
+        let g = Graph::build(&records).unwrap();
+        assert_eq!(ids(&g, &g.heads()), [format!("r{}", n - 1)]);
+        let all = vec![true; g.len()];
+        assert_eq!(g.upgrade_order(&all).len(), n);
+        assert_eq!(g.downgrade_order(&all).len(), n);
+    }
+
+    #[test]
     fn label_equal_to_a_revision_id() {
         let p = problems("a1:\nb1: a1 @a1");
-        assert!(p[0].contains("`a1` of revision `b1` is also a revision id"), "{p:?}");
+        assert!(
+            p[0].contains("`a1` of revision `b1` is also a revision id"),
+            "{p:?}"
+        );
     }
 
     #[test]

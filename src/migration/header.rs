@@ -197,7 +197,11 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Migration, LoadError> {
         id,
         down_revisions,
         branch_labels,
-        depends_on: raw.depends_on.into_iter().map(Spanned::into_inner).collect(),
+        depends_on: raw
+            .depends_on
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
         message: raw.message,
         created,
         transactional: raw.transactional,
@@ -375,7 +379,8 @@ DROP TABLE users;
     fn toml_errors_point_at_the_file_line() {
         let e = err("-- revision = \"a1\"\n-- down_revisions = [\n-- braid:up\n");
         assert_eq!(e.line, Some(2), "{e}");
-        let e = err("-- revision = \"a1\"\n-- down_revisions = []\n-- colour = \"red\"\n-- braid:up\n");
+        let e =
+            err("-- revision = \"a1\"\n-- down_revisions = []\n-- colour = \"red\"\n-- braid:up\n");
         assert_eq!(e.line, Some(3), "{e}");
         assert_eq!(e.column, Some(4), "{e}");
         assert!(e.message.contains("unknown field `colour`"), "{e}");
@@ -424,7 +429,9 @@ DROP TABLE users;
         assert_eq!((e.line, e.column), (Some(1), Some(15)), "{e}");
         let e = err("-- revision = \"a1\"\n-- down_revisions = [\"x\", \"x\"]\n-- braid:up\n");
         assert_eq!(e.line, Some(2));
-        let e = err("-- revision = \"a1\"\n-- down_revisions = []\n-- created = \"yesterday\"\n-- braid:up\n");
+        let e = err(
+            "-- revision = \"a1\"\n-- down_revisions = []\n-- created = \"yesterday\"\n-- braid:up\n",
+        );
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("RFC 3339"));
     }

@@ -63,8 +63,8 @@ fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
 }
 
 fn read_one(path: &Path) -> Result<Migration, LoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::new(path, None, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| LoadError::new(path, None, format!("cannot read: {e}")))?;
     parse(path, &bytes)
 }
 

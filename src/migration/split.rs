@@ -167,9 +167,15 @@ fn only_comments(text: &str) -> bool {
             return true;
         }
         if let Some(r) = rest.strip_prefix("--") {
-            rest = r.split_once('\n').map_or("", |(_, after)| after).trim_start();
+            rest = r
+                .split_once('\n')
+                .map_or("", |(_, after)| after)
+                .trim_start();
         } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, after)| after).trim_start();
+            rest = r
+                .split_once("*/")
+                .map_or("", |(_, after)| after)
+                .trim_start();
         } else {
             return false;
         }
@@ -189,7 +195,10 @@ mod tests {
 
     #[test]
     fn splits_on_semicolons_with_lines() {
-        let t = texts("CREATE TABLE a (x int);\n\nINSERT INTO a VALUES (1);\n", Lexer::SQLITE);
+        let t = texts(
+            "CREATE TABLE a (x int);\n\nINSERT INTO a VALUES (1);\n",
+            Lexer::SQLITE,
+        );
         assert_eq!(
             t,
             [
@@ -224,7 +233,10 @@ mod tests {
 
     #[test]
     fn mysql_backslash_escapes() {
-        let t = texts("INSERT INTO a VALUES ('it\\'s; fine');SELECT 1", Lexer::MYSQL);
+        let t = texts(
+            "INSERT INTO a VALUES ('it\\'s; fine');SELECT 1",
+            Lexer::MYSQL,
+        );
         assert_eq!(t.len(), 2, "{t:?}");
     }
 }

@@ -66,10 +66,7 @@ fn toml_array(items: &[String]) -> String {
 /// The text of a new file. Merge revisions (two or more down revisions)
 /// get empty sections: merging runs no SQL unless the user adds some.
 pub fn render_new(rev: &NewRevision) -> String {
-    let created = rev
-        .created
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
+    let created = rev.created.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut out = String::new();
     out.push_str(&format!("-- revision = {}\n", toml_string(&rev.id)));
     out.push_str(&format!(

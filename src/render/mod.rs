@@ -10,7 +10,12 @@ use crate::graph::{Graph, Node};
 use crate::history::History;
 
 /// Marks shown after a revision id, as Alembic shows them.
-pub fn marks(g: &Graph, n: Node, labels: &[&crate::revision::BranchLabel], current: bool) -> String {
+pub fn marks(
+    g: &Graph,
+    n: Node,
+    labels: &[&crate::revision::BranchLabel],
+    current: bool,
+) -> String {
     let mut s = String::new();
     if !labels.is_empty() {
         let l: Vec<&str> = labels.iter().map(|l| l.as_str()).collect();

@@ -15,7 +15,11 @@ pub fn script(h: &History, plan: &Plan, d: &Dialect, title: &str) -> String {
     let _ = writeln!(out, "-- braid {title} ({})", d.engine.name());
     if let Some(s) = d.create_schema() {
         let _ = writeln!(out, "{s};");
-        let _ = writeln!(out, "SET search_path TO {}, public;", d.quote(d.schema.as_deref().unwrap_or("")));
+        let _ = writeln!(
+            out,
+            "SET search_path TO {}, public;",
+            d.quote(d.schema.as_deref().unwrap_or(""))
+        );
     }
     let _ = writeln!(out, "{};\n", d.create_version_table());
     let vt = &d.version_table;
@@ -56,10 +60,18 @@ pub fn script(h: &History, plan: &Plan, d: &Dialect, title: &str) -> String {
             );
         } else {
             for r in &removed {
-                let _ = writeln!(out, "DELETE FROM {vt} WHERE version_num = {};", d.literal(r));
+                let _ = writeln!(
+                    out,
+                    "DELETE FROM {vt} WHERE version_num = {};",
+                    d.literal(r)
+                );
             }
             for a in &added {
-                let _ = writeln!(out, "INSERT INTO {vt} (version_num) VALUES ({});", d.literal(a));
+                let _ = writeln!(
+                    out,
+                    "INSERT INTO {vt} (version_num) VALUES ({});",
+                    d.literal(a)
+                );
             }
         }
         if transactional {

@@ -25,7 +25,10 @@ pub enum What {
     Rev(String),
     /// `+N` / `-N` from the current heads (`anchor` is `None`) or from a
     /// named revision (`head`, `base` or an id).
-    Relative { anchor: Option<String>, steps: i64 },
+    Relative {
+        anchor: Option<String>,
+        steps: i64,
+    },
 }
 
 /// A parsed target: an optional `LABEL@` and what follows it.
@@ -124,7 +127,10 @@ impl TargetError {
                 )]
             }
             TargetError::AmbiguousWalk { candidates, .. } => {
-                vec![format!("name the revision instead: one of {}", candidates.join(", "))]
+                vec![format!(
+                    "name the revision instead: one of {}",
+                    candidates.join(", ")
+                )]
             }
             _ => Vec::new(),
         }
@@ -175,14 +181,23 @@ pub fn parse(input: &str) -> Result<Target, TargetError> {
         let n: i64 = digits
             .parse()
             .map_err(|_| syntax(offset + sign_at + 2, "the number of steps is too large"))?;
-        let steps = if rest.as_bytes()[sign_at] == b'-' { -n } else { n };
+        let steps = if rest.as_bytes()[sign_at] == b'-' {
+            -n
+        } else {
+            n
+        };
         What::Relative {
             anchor: (!anchor.is_empty()).then(|| anchor.to_owned()),
             steps,
         }
     } else {
         match rest {
-            "" => return Err(syntax(offset + 1, "expected `head`, `heads`, `base` or a revision after `@`")),
+            "" => {
+                return Err(syntax(
+                    offset + 1,
+                    "expected `head`, `heads`, `base` or a revision after `@`",
+                ));
+            }
             "base" => What::Base,
             "head" => What::Head,
             "heads" => What::Heads,
@@ -213,30 +228,69 @@ mod tests {
         assert_eq!(what("ae10"), (None, What::Rev("ae10".into())));
         assert_eq!(what("auth@head"), (Some("auth".into()), What::Head));
         assert_eq!(what("auth@base"), (Some("auth".into()), What::Base));
-        assert_eq!(what("auth@ae1"), (Some("auth".into()), What::Rev("ae1".into())));
+        assert_eq!(
+            what("auth@ae1"),
+            (Some("auth".into()), What::Rev("ae1".into()))
+        );
         assert_eq!(
             what("+2"),
-            (None, What::Relative { anchor: None, steps: 2 })
+            (
+                None,
+                What::Relative {
+                    anchor: None,
+                    steps: 2
+                }
+            )
         );
         assert_eq!(
             what("-1"),
-            (None, What::Relative { anchor: None, steps: -1 })
+            (
+                None,
+                What::Relative {
+                    anchor: None,
+                    steps: -1
+                }
+            )
         );
         assert_eq!(
             what("ae1+3"),
-            (None, What::Relative { anchor: Some("ae1".into()), steps: 3 })
+            (
+                None,
+                What::Relative {
+                    anchor: Some("ae1".into()),
+                    steps: 3
+                }
+            )
         );
         assert_eq!(
             what("ae1-3"),
-            (None, What::Relative { anchor: Some("ae1".into()), steps: -3 })
+            (
+                None,
+                What::Relative {
+                    anchor: Some("ae1".into()),
+                    steps: -3
+                }
+            )
         );
         assert_eq!(
             what("auth@-1"),
-            (Some("auth".into()), What::Relative { anchor: None, steps: -1 })
+            (
+                Some("auth".into()),
+                What::Relative {
+                    anchor: None,
+                    steps: -1
+                }
+            )
         );
         assert_eq!(
             what("auth@+2"),
-            (Some("auth".into()), What::Relative { anchor: None, steps: 2 })
+            (
+                Some("auth".into()),
+                What::Relative {
+                    anchor: None,
+                    steps: 2
+                }
+            )
         );
     }
 

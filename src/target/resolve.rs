@@ -181,7 +181,11 @@ fn walk(
                     return Err(TargetError::AmbiguousWalk {
                         target: t.text.clone(),
                         from: start_name(pos).trim_matches('`').to_owned(),
-                        what: if pos == Pos::Base { "bases" } else { "children" },
+                        what: if pos == Pos::Base {
+                            "bases"
+                        } else {
+                            "children"
+                        },
                         candidates: ids(g, many),
                     });
                 }
@@ -207,10 +211,7 @@ fn walk(
     Ok(pos)
 }
 
-fn resolved_label<'a>(
-    g: &Graph,
-    t: &'a Target,
-) -> Result<Option<(Node, &'a str)>, TargetError> {
+fn resolved_label<'a>(g: &Graph, t: &'a Target) -> Result<Option<(Node, &'a str)>, TargetError> {
     t.label
         .as_deref()
         .map(|l| label_node(g, l).map(|n| (n, l)))
@@ -235,15 +236,16 @@ pub fn resolve_upgrade(g: &Graph, current: &[Node], t: &Target) -> Result<Vec<No
         }),
         What::Head => single_head(g, t, label_n).map(|n| vec![n]),
         What::Rev(r) => revision_ident(g, r, label).map(|n| vec![n]),
-        What::Relative { anchor: None, steps } if *steps <= 0 => {
-            Err(TargetError::WrongDirection {
-                target: t.text.clone(),
-                message: format!(
-                    "goes down from the current revision: did you mean `braid downgrade {}`?",
-                    t.text
-                ),
-            })
-        }
+        What::Relative {
+            anchor: None,
+            steps,
+        } if *steps <= 0 => Err(TargetError::WrongDirection {
+            target: t.text.clone(),
+            message: format!(
+                "goes down from the current revision: did you mean `braid downgrade {}`?",
+                t.text
+            ),
+        }),
         What::Relative {
             anchor: None,
             steps,
@@ -263,9 +265,10 @@ pub fn resolve_upgrade(g: &Graph, current: &[Node], t: &Target) -> Result<Vec<No
                             .filter(|n| {
                                 applied[n.index()]
                                     && on[n.index()]
-                                    && !g.children(*n).iter().any(|c| {
-                                        applied[c.index()] && on[c.index()]
-                                    })
+                                    && !g
+                                        .children(*n)
+                                        .iter()
+                                        .any(|c| applied[c.index()] && on[c.index()])
                             })
                             .collect();
                     }
@@ -323,15 +326,16 @@ pub fn resolve_downgrade(
         What::Head => single_head(g, t, label_n).map(|n| at(Pos::At(n), label_n)),
         What::Heads => anchor_pos(g, t, "heads", label).map(|p| at(p, label_n)),
         What::Rev(r) => revision_ident(g, r, label).map(|n| at(Pos::At(n), label_n)),
-        What::Relative { anchor: None, steps } if *steps >= 0 => {
-            Err(TargetError::WrongDirection {
-                target: t.text.clone(),
-                message: format!(
-                    "goes up from the current revision: did you mean `braid upgrade {}`?",
-                    t.text
-                ),
-            })
-        }
+        What::Relative {
+            anchor: None,
+            steps,
+        } if *steps >= 0 => Err(TargetError::WrongDirection {
+            target: t.text.clone(),
+            message: format!(
+                "goes up from the current revision: did you mean `braid upgrade {}`?",
+                t.text
+            ),
+        }),
         What::Relative {
             anchor: None,
             steps,
@@ -500,7 +504,10 @@ mod tests {
             down(&g, &["a2"], "-4"),
             Err(TargetError::PastEnd { .. })
         ));
-        assert_eq!(down(&g, &["a2", "b2"], "billing@-1").unwrap(), Some("b1".into()));
+        assert_eq!(
+            down(&g, &["a2", "b2"], "billing@-1").unwrap(),
+            Some("b1".into())
+        );
         assert!(matches!(
             down(&g, &["a2", "b2"], "-1"),
             Err(TargetError::AmbiguousCurrent { .. })

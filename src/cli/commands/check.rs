@@ -85,7 +85,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             ));
         }
         if !ins.changed.is_empty() {
-            hints.push("restore the files as they ran, or accept the new content with `braid accept`".into());
+            hints.push(
+                "restore the files as they ran, or accept the new content with `braid accept`"
+                    .into(),
+            );
         }
         for b in &ins.blocked {
             errors.push(format!(
@@ -169,4 +172,3 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     e.hints = hints;
     Err(e)
 }
-

@@ -32,9 +32,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     let applied = current
         .as_ref()
         .map(|c| braid::plan::applied_set(&h.graph, c));
-    let state = applied
-        .as_deref()
-        .zip(current.as_deref());
+    let state = applied.as_deref().zip(current.as_deref());
     if args.format == Format::Json {
         let v = braid::render::graph_json(&h, state);
         match &args.output {
@@ -89,8 +87,11 @@ fn render(dot: &str, ext: &str, path: &PathBuf) -> Result<(), CommandError> {
         .wait_with_output()
         .map_err(|e| CommandError::new(format!("cannot run dot: {e}")))?;
     if !output.status.success() {
-        return Err(CommandError::new(format!("Graphviz `dot` failed to render {}", path.display()))
-            .cause(String::from_utf8_lossy(&output.stderr).trim().to_owned()));
+        return Err(CommandError::new(format!(
+            "Graphviz `dot` failed to render {}",
+            path.display()
+        ))
+        .cause(String::from_utf8_lossy(&output.stderr).trim().to_owned()));
     }
     Ok(())
 }

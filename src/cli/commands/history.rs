@@ -10,7 +10,12 @@ use crate::cli::{CommandError, Ctx, Format, only_formats, out, out_json};
 pub struct Args {
     /// A range `[START]:[END]` (revisions, labels, `base`, `heads`,
     /// `current`); either side may be left out.
-    #[arg(short = 'r', long = "rev-range", allow_hyphen_values = true, value_name = "RANGE")]
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        allow_hyphen_values = true,
+        value_name = "RANGE"
+    )]
     range: Option<String>,
     /// Mark the revisions the database records as current.
     #[arg(short = 'i', long = "indicate-current")]
@@ -29,7 +34,10 @@ async fn side(
     if text.is_empty() {
         return Ok(None);
     }
-    let needs_db = text == "current" || text.starts_with(['+', '-']) || text.contains("@+") || text.contains("@-");
+    let needs_db = text == "current"
+        || text.starts_with(['+', '-'])
+        || text.contains("@+")
+        || text.contains("@-");
     if needs_db && current.is_none() {
         *current = Some(read_current(ctx, h).await?);
     }

@@ -14,8 +14,10 @@ pub struct Args {
 pub fn run(cwd: &Path, args: &Args, quiet: bool) -> Result<(), CommandError> {
     let config = cwd.join(braid::config::CONFIG_FILE);
     if config.exists() {
-        return Err(CommandError::new(format!("{} already exists", config.display()))
-            .hint("edit it, or remove it to start over"));
+        return Err(
+            CommandError::new(format!("{} already exists", config.display()))
+                .hint("edit it, or remove it to start over"),
+        );
     }
     let dir = cwd.join(&args.dir);
     std::fs::create_dir_all(&dir)

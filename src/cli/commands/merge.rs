@@ -32,7 +32,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             g.heads()
         } else {
             let t = braid::target::parse(r)?;
-            braid::target::resolve_revision(g, &t)?.into_iter().collect()
+            braid::target::resolve_revision(g, &t)?
+                .into_iter()
+                .collect()
         };
         for n in nodes {
             if !parents.contains(&n) {
@@ -63,7 +65,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         braid::revision::BranchLabel::new(l.as_str())
             .map_err(|e| CommandError::new(format!("invalid --branch-label: {e}")))?;
         if g.label(l).is_some() || g.node(l).is_some() {
-            return Err(CommandError::new(format!("branch label `{l}` is already used in the history")));
+            return Err(CommandError::new(format!(
+                "branch label `{l}` is already used in the history"
+            )));
         }
     }
     let rev = NewRevision {

@@ -96,12 +96,12 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         let to = braid::target::parse(to)?;
         let plan = plan::between(g, direction, &from_nodes, &to)?;
         h.check_reversible(&plan)?;
-        let engine = ctx
-            .settings
-            .url
-            .engine()
-            .map_err(CommandError::new)?;
-        let dialect = Dialect::new(engine, ctx.settings.schema.as_deref(), &ctx.settings.version_table);
+        let engine = ctx.settings.url.engine().map_err(CommandError::new)?;
+        let dialect = Dialect::new(
+            engine,
+            ctx.settings.schema.as_deref(),
+            &ctx.settings.version_table,
+        );
         out(&braid::render::sql::script(
             &h,
             &plan,

@@ -40,15 +40,22 @@ pub struct Args {
 pub fn now() -> Result<jiff::Timestamp, CommandError> {
     match std::env::var("BRAID_NOW") {
         Ok(t) => t.parse().map_err(|e| {
-            CommandError::new(format!("invalid BRAID_NOW: expected an RFC 3339 time, found `{t}` ({e})"))
+            CommandError::new(format!(
+                "invalid BRAID_NOW: expected an RFC 3339 time, found `{t}` ({e})"
+            ))
         }),
         Err(_) => Ok(jiff::Timestamp::now()),
     }
 }
 
 /// A new revision id: 12 hex digits, unique in the history.
-pub fn new_id(h: Option<&History>, given: Option<String>, seed: &str) -> Result<String, CommandError> {
-    let taken = |id: &str| h.is_some_and(|h| h.graph.node(id).is_some() || h.graph.label(id).is_some());
+pub fn new_id(
+    h: Option<&History>,
+    given: Option<String>,
+    seed: &str,
+) -> Result<String, CommandError> {
+    let taken =
+        |id: &str| h.is_some_and(|h| h.graph.node(id).is_some() || h.graph.label(id).is_some());
     if let Some(id) = given {
         braid::revision::RevisionId::new(id.as_str())
             .map_err(|e| CommandError::new(format!("invalid --rev-id: {e}")))?;
@@ -87,7 +94,12 @@ pub fn directory(
     if let Some(p) = given {
         let p = ctx.cwd.join(p);
         let canon = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_owned());
-        if !ctx.settings.directories.iter().any(|d| canon(d) == canon(&p)) {
+        if !ctx
+            .settings
+            .directories
+            .iter()
+            .any(|d| canon(d) == canon(&p))
+        {
             return Err(CommandError::new(format!(
                 "{} is not one of the configured migration directories",
                 p.display()
@@ -189,7 +201,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
                     let t = braid::target::parse(d)?;
                     match braid::target::resolve_revision(&h.graph, &t)? {
                         Some(n) => h.graph.id(n).to_string(),
-                        None => return Err(CommandError::new("--depends-on base names no revision")),
+                        None => {
+                            return Err(CommandError::new("--depends-on base names no revision"));
+                        }
                     }
                 }
             }
@@ -206,7 +220,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         id,
         down_revisions: parent
             .iter()
-            .map(|p| h.as_ref().expect("parent implies history").graph.id(*p).to_string())
+            .map(|p| {
+                h.as_ref()
+                    .expect("parent implies history")
+                    .graph
+                    .id(*p)
+                    .to_string()
+            })
             .collect(),
         branch_labels: args.branch_labels,
         depends_on,
