@@ -7,9 +7,24 @@
 export
 
 CARGO ?= cargo
-BRAID := target/release/braid
+# The braid binary the tasks run; `make` builds it unless BRAID names another.
+BRAID ?= target/release/braid
 REVISION ?=
 MSG ?=
+
+# Make runs a goal once per invocation, so `make migrate-up migrate-down
+# migrate-up` (the round trip that tests both directions) would skip the
+# second migrate-up. When a goal repeats, each goal runs in order in its own
+# make instead.
+REPEATED_GOALS := $(filter-out $(words $(sort $(MAKECMDGOALS))),$(words $(MAKECMDGOALS)))
+ifneq ($(and $(filter 0,$(MAKELEVEL)),$(REPEATED_GOALS)),)
+
+.PHONY: $(sort $(MAKECMDGOALS)) goals-in-order
+$(sort $(MAKECMDGOALS)): goals-in-order ; @:
+goals-in-order:
+	@for goal in $(MAKECMDGOALS); do $(MAKE) --no-print-directory $$goal || exit 1; done
+
+else
 
 .PHONY: build test lint fmt bench bench-compare run clean services \
 	db-up db-test db-connect \
@@ -20,8 +35,10 @@ MSG ?=
 build:
 	$(CARGO) build --release
 
-$(BRAID): $(shell find src -name '*.rs') Cargo.toml
+ifeq ($(BRAID),target/release/braid)
+$(BRAID): $(shell find src -name '*.rs' 2>/dev/null) Cargo.toml
 	$(CARGO) build --release
+endif
 
 ## test: start PostgreSQL and MariaDB if they are down, then every test
 test: services
@@ -126,3 +143,5 @@ migrate-graph: $(BRAID)
 	$(BRAID) graph --output migrations.dot
 	@if command -v dot >/dev/null 2>&1; then $(BRAID) graph --output migrations.svg; \
 	else echo "Graphviz not installed: only migrations.dot written (apt-get install graphviz for SVG)"; fi
+
+endif

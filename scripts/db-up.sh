@@ -35,6 +35,7 @@ fi
 
 # An administrator connection: the postgres OS user where we can switch to
 # it, else the postgres role over TCP (trust auth on a development machine).
+export PGOPTIONS="-c client_min_messages=warning"
 admin() {
   if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
     runuser -u postgres -- psql -p "$port" -qtAX -v ON_ERROR_STOP=1 "$@"
