@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build test lint fmt bench bench-compare run clean services \
+.PHONY: build test alembic-check lint fmt bench bench-compare run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph
@@ -40,9 +40,19 @@ $(BRAID): $(shell find src -name '*.rs' 2>/dev/null) Cargo.toml
 	$(CARGO) build --release
 endif
 
-## test: start PostgreSQL and MariaDB if they are down, then every test
+## test: start PostgreSQL and MariaDB if they are down, then every test,
+## and the graph fixtures checked against Alembic itself
 test: services
 	$(CARGO) test --all-features
+	$(MAKE) --no-print-directory alembic-check
+
+## alembic-check: graph-fixtures/ answers compared with Alembic's RevisionMap
+alembic-check: .venv-bench/bin/alembic
+	.venv-bench/bin/python scripts/alembic_check.py
+
+.venv-bench/bin/alembic:
+	python3 -m venv .venv-bench
+	.venv-bench/bin/pip install -q alembic psycopg2-binary
 
 ## services: make sure the local database servers are up
 services:

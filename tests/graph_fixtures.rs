@@ -38,6 +38,9 @@ struct Question {
     steps: Option<Vec<String>>,
     heads_after: Option<Vec<String>>,
     error: Option<String>,
+    /// Why Alembic answers differently, checked by scripts/alembic_check.py.
+    #[allow(dead_code)]
+    alembic: Option<String>,
 }
 
 /// `id: parent parent | dep dep @label` lines.
