@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::config::Engine;
 use crate::db::{Db, DbError, HistoryRow, status};
 use crate::graph::Node;
 use crate::history::{History, Irreversible};
@@ -437,21 +438,6 @@ async fn run_step(
     let direction = step.direction.as_str();
     let transactional = m.transactional && db.dialect.transactional_ddl();
 
-    db.begin(opts.lock_timeout, &mut |holder| {
-        obs.event(Event::Waiting {
-            holder: holder.as_deref(),
-        })
-    })
-    .await
-    .map_err(db_err("starting a transaction"))?;
-    let now = db
-        .read_heads()
-        .await
-        .map_err(db_err("reading the version table"))?;
-    if now != expected {
-        db.rollback().await.map_err(db_err("rolling back"))?;
-        return Ok(StepResult::Stale(now));
-    }
     let failed = |stmt: &crate::migration::split::Statement<'_>, source: DbError, rolled_back| {
         ExecuteError::StepFailed {
             revision: m.id.to_string(),
@@ -464,6 +450,75 @@ async fn run_step(
             completed: outcome.steps.iter().map(|s| s.0.clone()).collect(),
         }
     };
+    let book = |db: &Db, finish| {
+        db.bookkeeping_sql(
+            &removed,
+            &added,
+            m.id.as_str(),
+            direction,
+            &checksum,
+            finish,
+        )
+    };
+
+    if transactional && db.engine() == Engine::Postgres {
+        // The run lock is held, so the version table cannot have moved: the
+        // whole step (SQL, version table, history, COMMIT) goes in one round
+        // trip. Only when it fails are the statements run again one by one,
+        // inside a transaction that is rolled back, to name the one at fault.
+        let script = format!("BEGIN;\n{sql}\n;\n{}COMMIT;", book(db, None));
+        let Err(batch_error) = db.exec(&script).await else {
+            return Ok(StepResult::Done);
+        };
+        db.rollback().await.map_err(db_err("rolling back"))?;
+        db.exec("BEGIN")
+            .await
+            .map_err(db_err("starting a transaction"))?;
+        let mut culprit = None;
+        for stmt in &statements {
+            if let Err(e) = db.exec(stmt.text).await {
+                culprit = Some((stmt, e));
+                break;
+            }
+        }
+        db.rollback().await.map_err(db_err("rolling back"))?;
+        let _ = db
+            .record_history(
+                m.id.as_str(),
+                direction,
+                Some(&checksum),
+                status::ROLLED_BACK,
+                Some(&batch_error.message),
+            )
+            .await;
+        return Err(match culprit {
+            Some((stmt, e)) => failed(stmt, e, true),
+            None => ExecuteError::Database {
+                doing: "recording the step",
+                source: batch_error,
+            },
+        });
+    }
+
+    db.begin(opts.lock_timeout, &mut |holder| {
+        obs.event(Event::Waiting {
+            holder: holder.as_deref(),
+        })
+    })
+    .await
+    .map_err(db_err("starting a transaction"))?;
+    if db.engine() == Engine::Sqlite {
+        // SQLite has no run lock: under the write lock just taken, check
+        // that no other process moved the version table meanwhile.
+        let now = db
+            .read_heads()
+            .await
+            .map_err(db_err("reading the version table"))?;
+        if now != expected {
+            db.rollback().await.map_err(db_err("rolling back"))?;
+            return Ok(StepResult::Stale(now));
+        }
+    }
 
     if transactional {
         for stmt in &statements {
@@ -471,7 +526,7 @@ async fn run_step(
                 db.rollback().await.map_err(db_err("rolling back"))?;
                 // A record of the attempt; it blocks nothing.
                 let _ = db
-                    .insert_history(
+                    .record_history(
                         m.id.as_str(),
                         direction,
                         Some(&checksum),
@@ -482,19 +537,8 @@ async fn run_step(
                 return Err(failed(stmt, e, true));
             }
         }
-        db.update_heads(&removed, &added)
-            .await
-            .map_err(db_err("updating the version table"))?;
-        db.insert_history(
-            m.id.as_str(),
-            direction,
-            Some(&checksum),
-            status::DONE,
-            None,
-        )
-        .await
-        .map_err(db_err("writing the history"))?;
-        db.commit().await.map_err(db_err("committing"))?;
+        let done = format!("{}COMMIT;", book(db, None));
+        db.exec(&done).await.map_err(db_err("recording the step"))?;
         return Ok(StepResult::Done);
     }
 
@@ -521,13 +565,8 @@ async fn run_step(
     db.begin(opts.lock_timeout, &mut |_| {})
         .await
         .map_err(db_err("starting a transaction"))?;
-    db.update_heads(&removed, &added)
-        .await
-        .map_err(db_err("updating the version table"))?;
-    db.finish_history(row, status::DONE, None)
-        .await
-        .map_err(db_err("writing the history"))?;
-    db.commit().await.map_err(db_err("committing"))?;
+    let done = format!("{}COMMIT;", book(db, Some(row)));
+    db.exec(&done).await.map_err(db_err("recording the step"))?;
     Ok(StepResult::Done)
 }
 

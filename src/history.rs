@@ -4,10 +4,11 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::graph::{Graph, GraphProblem, Node, Record};
+use crate::graph::{Declares, Graph, GraphProblem, Node};
 use crate::migration::{LoadErrors, Migration, load_directories};
 use crate::plan::Plan;
 use crate::revision::Direction;
+use crate::revision::{BranchLabel, RevisionId};
 
 /// The loaded migrations and their graph.
 #[derive(Debug, Clone)]
@@ -46,6 +47,21 @@ pub struct Irreversible {
     pub path: PathBuf,
 }
 
+impl Declares for Migration {
+    fn id(&self) -> &RevisionId {
+        &self.id
+    }
+    fn parents(&self) -> &[RevisionId] {
+        &self.down_revisions
+    }
+    fn depends_on(&self) -> &[String] {
+        &self.depends_on
+    }
+    fn labels(&self) -> &[BranchLabel] {
+        &self.branch_labels
+    }
+}
+
 impl History {
     /// Reads every migration under `dirs` and builds the graph.
     pub fn load(dirs: &[PathBuf]) -> Result<History, HistoryError> {
@@ -54,16 +70,7 @@ impl History {
     }
 
     pub fn from_migrations(migrations: Vec<Migration>) -> Result<History, HistoryError> {
-        let records: Vec<Record> = migrations
-            .iter()
-            .map(|m| Record {
-                id: m.id.clone(),
-                parents: m.down_revisions.clone(),
-                depends_on: m.depends_on.clone(),
-                labels: m.branch_labels.clone(),
-            })
-            .collect();
-        match Graph::build(&records) {
+        match Graph::build(&migrations) {
             Ok(graph) => Ok(History { migrations, graph }),
             Err(e) => Err(HistoryError::Graph(
                 e.problems

@@ -299,6 +299,25 @@ impl Db {
         status: &str,
         message: Option<&str>,
     ) -> Result<i64, DbError> {
+        self.record_history(revision, direction, checksum, status, message)
+            .await?;
+        // The id of the row just written: the largest one (the run lock
+        // keeps other writers out).
+        let sql = format!("SELECT MAX(id) FROM {}", self.dialect.history_table);
+        let id =
+            with_conn!(self, c => sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut *c).await)?;
+        Ok(id)
+    }
+
+    /// Appends a history row.
+    pub async fn record_history(
+        &mut self,
+        revision: &str,
+        direction: &str,
+        checksum: Option<&str>,
+        status: &str,
+        message: Option<&str>,
+    ) -> Result<(), DbError> {
         let ht = self.dialect.history_table.clone();
         let ps: Vec<String> = (1..=8).map(|i| self.dialect.param(i)).collect();
         let started = now();
@@ -326,12 +345,62 @@ impl Db {
             Ok::<(), sqlx::Error>(())
         });
         id?;
-        // The id of the row just written: the largest one (the run lock
-        // keeps other writers out).
-        let sql = format!("SELECT MAX(id) FROM {ht}");
-        let id =
-            with_conn!(self, c => sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut *c).await)?;
-        Ok(id)
+        Ok(())
+    }
+
+    /// The SQL that records a finished step: the version-table changes and
+    /// a `done` history row (or, given `finish`, that row marked `done`),
+    /// as literals, to send in one round trip with the step's COMMIT.
+    pub fn bookkeeping_sql(
+        &self,
+        removed: &[&str],
+        added: &[&str],
+        revision: &str,
+        direction: &str,
+        checksum: &str,
+        finish: Option<i64>,
+    ) -> String {
+        let d = &self.dialect;
+        let vt = &d.version_table;
+        let ht = &d.history_table;
+        let mut sql = String::new();
+        if let ([from], [to]) = (removed, added) {
+            sql.push_str(&format!(
+                "UPDATE {vt} SET version_num = {} WHERE version_num = {};\n",
+                d.literal(to),
+                d.literal(from)
+            ));
+        } else {
+            for r in removed {
+                sql.push_str(&format!(
+                    "DELETE FROM {vt} WHERE version_num = {};\n",
+                    d.literal(r)
+                ));
+            }
+            for a in added {
+                sql.push_str(&format!(
+                    "INSERT INTO {vt} (version_num) VALUES ({});\n",
+                    d.literal(a)
+                ));
+            }
+        }
+        let t = d.literal(&now());
+        match finish {
+            Some(id) => sql.push_str(&format!(
+                "UPDATE {ht} SET status = '{}', finished_at = {t} WHERE id = {id};\n",
+                status::DONE
+            )),
+            None => sql.push_str(&format!(
+                "INSERT INTO {ht} (revision, direction, checksum, status, started_at, finished_at, run_by) \
+                 VALUES ({}, {}, {}, '{}', {t}, {t}, {});\n",
+                d.literal(revision),
+                d.literal(direction),
+                d.literal(checksum),
+                status::DONE,
+                d.literal(&self.run_by)
+            )),
+        }
+        sql
     }
 
     /// Sets a history row's status (and message), stamping its end time.

@@ -10,7 +10,7 @@ mod walk;
 
 pub use walk::Toward;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -29,6 +29,31 @@ pub struct Record {
     /// Revision ids or branch labels.
     pub depends_on: Vec<String>,
     pub labels: Vec<BranchLabel>,
+}
+
+/// What the graph reads of a revision: [`Record`], or any type that
+/// already holds the same facts (a parsed migration), so that building the
+/// graph copies nothing it does not keep.
+pub trait Declares {
+    fn id(&self) -> &RevisionId;
+    fn parents(&self) -> &[RevisionId];
+    fn depends_on(&self) -> &[String];
+    fn labels(&self) -> &[BranchLabel];
+}
+
+impl Declares for Record {
+    fn id(&self) -> &RevisionId {
+        &self.id
+    }
+    fn parents(&self) -> &[RevisionId] {
+        &self.parents
+    }
+    fn depends_on(&self) -> &[String] {
+        &self.depends_on
+    }
+    fn labels(&self) -> &[BranchLabel] {
+        &self.labels
+    }
 }
 
 /// The kind of an edge, which always points from the older revision to the
@@ -78,7 +103,6 @@ impl Adjacency {
 #[derive(Debug, Clone)]
 pub struct Graph {
     dag: DiGraph<RevisionId, EdgeKind>,
-    by_id: HashMap<RevisionId, Node>,
     /// Every node, sorted by id, for prefix lookups.
     sorted: Vec<Node>,
     /// Per node, in declared order.
@@ -97,7 +121,7 @@ pub struct Graph {
 
 impl Graph {
     /// Builds and validates the graph. Every problem is reported at once.
-    pub fn build(records: &[Record]) -> Result<Graph, GraphError> {
+    pub fn build<R: Declares>(records: &[R]) -> Result<Graph, GraphError> {
         validate::build(records)
     }
 
@@ -119,8 +143,10 @@ impl Graph {
     }
 
     pub fn node(&self, id: &str) -> Option<Node> {
-        // A `&str` lookup without allocating: ids are validated strings.
-        self.by_id.get(id).copied()
+        self.sorted
+            .binary_search_by(|n| self.dag[*n].as_str().cmp(id))
+            .ok()
+            .map(|i| self.sorted[i])
     }
 
     pub fn nodes(&self) -> impl ExactSizeIterator<Item = Node> + '_ {
@@ -237,20 +263,40 @@ impl Graph {
     /// nearest branch point or merge point, as Alembic propagates labels.
     pub fn label_members(&self, label_node: Node) -> Vec<bool> {
         let mut members = self.descendants([label_node], false);
-        let mut n = label_node;
-        loop {
+        for n in self.label_chain(label_node) {
             members[n.index()] = true;
-            let parents = self.parents(n);
-            if parents.len() != 1 {
-                break;
-            }
-            let p = parents[0];
+        }
+        members
+    }
+
+    /// The labelled revision and its ancestors down to the nearest branch
+    /// point or merge point.
+    fn label_chain(&self, label_node: Node) -> Vec<Node> {
+        let mut chain = vec![label_node];
+        let mut n = label_node;
+        while let [p] = self.parents(n) {
+            let p = *p;
             if self.children(p).len() + self.dependents(p).len() > 1 || self.is_merge_point(p) {
                 break;
             }
+            chain.push(p);
             n = p;
         }
-        members
+        chain
+    }
+
+    /// The labels of one revision, own and inherited, sorted. Linear in the
+    /// graph: for a few revisions, cheaper than [`Graph::all_labels`].
+    pub fn labels_of(&self, n: Node) -> Vec<&BranchLabel> {
+        if self.labels.is_empty() {
+            return Vec::new();
+        }
+        let below = self.ancestors([n], false);
+        self.labels
+            .iter()
+            .filter(|(_, l)| below[l.index()] || self.label_chain(**l).contains(&n))
+            .map(|(label, _)| label)
+            .collect()
     }
 
     /// The labels of every revision, own and inherited, sorted.

@@ -7,7 +7,7 @@ use std::fmt;
 
 use petgraph::graph::DiGraph;
 
-use super::{Adjacency, EdgeKind, Graph, Node, Record};
+use super::{Adjacency, Declares, EdgeKind, Graph, Node};
 use crate::revision::{BranchLabel, RevisionId};
 
 /// One problem with the graph. `records` are indexes into the slice given
@@ -125,7 +125,7 @@ impl fmt::Display for GraphError {
     }
 }
 
-pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
+pub(super) fn build<R: Declares>(records: &[R]) -> Result<Graph, GraphError> {
     let mut problems = Vec::new();
 
     // The first record of each id is kept; later ones are duplicates.
@@ -133,10 +133,10 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
     let mut duplicates: BTreeMap<&RevisionId, Vec<usize>> = BTreeMap::new();
     let mut kept: Vec<usize> = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
-        match first.get(r.id.as_str()) {
-            Some(&f) => duplicates.entry(&r.id).or_insert_with(|| vec![f]).push(i),
+        match first.get(r.id().as_str()) {
+            Some(&f) => duplicates.entry(r.id()).or_insert_with(|| vec![f]).push(i),
             None => {
-                first.insert(r.id.as_str(), i);
+                first.insert(r.id().as_str(), i);
                 kept.push(i);
             }
         }
@@ -150,17 +150,17 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
 
     let mut label_of: BTreeMap<&str, usize> = BTreeMap::new();
     for &i in &kept {
-        for label in &records[i].labels {
+        for label in records[i].labels() {
             if let Some(&other) = first.get(label.as_str()) {
                 problems.push(GraphProblem::LabelIsRevision {
                     label: label.clone(),
-                    revision: records[i].id.clone(),
+                    revision: records[i].id().clone(),
                     records: [i, other],
                 });
             } else if let Some(&f) = label_of.get(label.as_str()) {
                 problems.push(GraphProblem::LabelTwice {
                     label: label.clone(),
-                    revisions: [records[f].id.clone(), records[i].id.clone()],
+                    revisions: [records[f].id().clone(), records[i].id().clone()],
                     records: [f, i],
                 });
             } else {
@@ -178,19 +178,19 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
     let mut up_deps: Vec<Vec<u32>> = Vec::with_capacity(kept.len());
     for &i in &kept {
         let r = &records[i];
-        let mut ps: Vec<u32> = Vec::with_capacity(r.parents.len());
-        for p in &r.parents {
+        let mut ps: Vec<u32> = Vec::with_capacity(r.parents().len());
+        for p in r.parents() {
             match first.get(p.as_str()) {
                 Some(&pi) => ps.push(pos_of[pi]),
                 None => problems.push(GraphProblem::MissingParent {
-                    revision: r.id.clone(),
+                    revision: r.id().clone(),
                     record: i,
                     parent: p.clone(),
                 }),
             }
         }
         let mut ds: Vec<u32> = Vec::new();
-        for d in &r.depends_on {
+        for d in r.depends_on() {
             let target = first
                 .get(d.as_str())
                 .or_else(|| label_of.get(d.as_str()))
@@ -203,7 +203,7 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
                     }
                 }
                 None => problems.push(GraphProblem::MissingDependency {
-                    revision: r.id.clone(),
+                    revision: r.id().clone(),
                     record: i,
                     dependency: d.clone(),
                 }),
@@ -220,7 +220,7 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
     let mut dag: DiGraph<RevisionId, EdgeKind> =
         DiGraph::with_capacity(kept.len(), kept.len() + kept.len() / 8);
     for &k in &order {
-        node_of_pos[k as usize] = dag.add_node(records[kept[k as usize]].id.clone());
+        node_of_pos[k as usize] = dag.add_node(records[kept[k as usize]].id().clone());
     }
     let record_of: Vec<usize> = order.iter().map(|&k| kept[k as usize]).collect();
     let mut parent_lists: Vec<Vec<Node>> = Vec::with_capacity(order.len());
@@ -300,8 +300,6 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
             .cmp(&prefix[b.index()])
             .then_with(|| by_name(a, b))
     });
-    let by_id: HashMap<RevisionId, Node> =
-        dag.node_indices().map(|n| (dag[n].clone(), n)).collect();
     let labels: BTreeMap<BranchLabel, Node> = label_of
         .into_iter()
         .map(|(l, i)| {
@@ -313,12 +311,11 @@ pub(super) fn build(records: &[Record]) -> Result<Graph, GraphError> {
         .collect();
     let own_labels: Vec<Vec<BranchLabel>> = record_of
         .iter()
-        .map(|&i| records[i].labels.clone())
+        .map(|&i| records[i].labels().to_vec())
         .collect();
     let adjacency = |lists: &[Vec<Node>]| Adjacency::from_lists(lists.iter().map(Vec::as_slice));
 
     Ok(Graph {
-        by_id,
         sorted,
         parents: adjacency(&parent_lists),
         deps: adjacency(&dep_lists),

@@ -54,8 +54,19 @@ fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
         }
     }
     if errors.is_empty() {
-        files.sort();
-        files.dedup();
+        // By bytes: comparing 100,000 paths component by component showed
+        // in profiles, and any fixed order will do.
+        files.sort_unstable_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
+        if dirs.len() > 1 {
+            // A directory nested in another, or listed twice, yields its
+            // files twice.
+            let mut seen = std::collections::HashSet::with_capacity(files.len());
+            files.retain(|f| seen.insert(f.clone()));
+        }
         Ok(files)
     } else {
         Err(errors)
@@ -72,20 +83,17 @@ fn read_one(path: &Path) -> Result<Migration, LoadError> {
 /// error is returned.
 pub fn load_directories(dirs: &[PathBuf]) -> Result<Vec<Migration>, LoadErrors> {
     let files = list_files(dirs).map_err(LoadErrors)?;
-    let results: Vec<Result<Migration, LoadError>> =
-        files.par_iter().map(|p| read_one(p)).collect();
-    let mut migrations = Vec::with_capacity(results.len());
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(m) => migrations.push(m),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(migrations)
-    } else {
-        Err(LoadErrors(errors))
+    // The usual case collects straight into the result; only when a file
+    // is bad are they all read again, to report every error at once.
+    match files
+        .par_iter()
+        .map(|p| read_one(p))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(migrations) => Ok(migrations),
+        Err(_) => Err(LoadErrors(
+            files.par_iter().filter_map(|p| read_one(p).err()).collect(),
+        )),
     }
 }
 

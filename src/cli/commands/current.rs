@@ -24,10 +24,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         let marks = h
             .as_ref()
             .and_then(|h| h.graph.node(id).map(|n| (h, n)))
-            .map(|(h, n)| {
-                let labels = h.graph.all_labels();
-                braid::render::marks(&h.graph, n, &labels[n.index()], false)
-            })
+            .map(|(h, n)| braid::render::marks(&h.graph, n, &h.graph.labels_of(n), false))
             .unwrap_or_default();
         s.push_str(&format!("{id}{marks}\n"));
     }

@@ -28,20 +28,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     } else {
         g.heads()
     };
-    let labels = g.all_labels();
+    let labels: Vec<_> = heads.iter().map(|n| g.labels_of(*n)).collect();
     if args.format == Format::Json {
         out_json(&json!({
             "heads": g.ids(&heads).collect::<Vec<_>>(),
-            "revisions": heads.iter().map(|n| braid::render::revision_json(&h, *n, &labels[n.index()])).collect::<Vec<_>>(),
+            "revisions": heads.iter().zip(&labels).map(|(n, l)| braid::render::revision_json(&h, *n, l)).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
     let mut s = String::new();
-    for n in &heads {
+    for (n, l) in heads.iter().zip(&labels) {
         s.push_str(&format!(
             "{}{}\n",
             g.id(*n),
-            braid::render::marks(g, *n, &labels[n.index()], false)
+            braid::render::marks(g, *n, l, false)
         ));
     }
     out(&s);

@@ -21,9 +21,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     let n = braid::target::resolve_revision(g, &t)?
         .ok_or_else(|| CommandError::new("`base` is not a revision"))?;
     let m = h.migration(n);
-    let labels = g.all_labels();
+    let own = g.labels_of(n);
     if args.format == Format::Json {
-        let mut v = braid::render::revision_json(&h, n, &labels[n.index()]);
+        let mut v = braid::render::revision_json(&h, n, &own);
         v["children"] = json!(g.ids(g.children(n)).collect::<Vec<_>>());
         v["dependents"] = json!(g.ids(g.dependents(n)).collect::<Vec<_>>());
         v["up"] = json!(m.up_sql());
@@ -32,11 +32,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         return Ok(());
     }
     let list = |nodes: &[braid::graph::Node]| g.ids(nodes).collect::<Vec<_>>().join(", ");
-    let mut s = format!(
-        "Rev: {}{}\n",
-        m.id,
-        braid::render::marks(g, n, &labels[n.index()], false)
-    );
+    let mut s = format!("Rev: {}{}\n", m.id, braid::render::marks(g, n, &own, false));
     s.push_str(&format!(
         "Parent: {}\n",
         if g.parents(n).is_empty() {
@@ -54,8 +50,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     if g.is_merge_point(n) {
         s.push_str(&format!("Merges: {}\n", list(g.parents(n))));
     }
-    if !labels[n.index()].is_empty() {
-        let l: Vec<&str> = labels[n.index()].iter().map(|l| l.as_str()).collect();
+    if !own.is_empty() {
+        let l: Vec<&str> = own.iter().map(|l| l.as_str()).collect();
         s.push_str(&format!("Branch names: {}\n", l.join(", ")));
     }
     s.push_str(&format!("Path: {}\n", m.path.display()));
