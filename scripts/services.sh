@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the local PostgreSQL (127.0.0.1:5432) and MariaDB (127.0.0.1:3306)
 # servers that the database tests use are installed, running, and have the
-# `test` database. Safe to run again: it only starts what is down.
+# `test` database, and that Graphviz is installed. Safe to run again: it only starts what is down.
 set -euo pipefail
 
 log() { printf 'services: %s\n' "$*" >&2; }
@@ -48,4 +48,6 @@ if ! my_up; then
   wait_for MariaDB my_up
 fi
 mariadb --protocol=tcp -h 127.0.0.1 -P 3306 -uroot -e "CREATE DATABASE IF NOT EXISTS test" >/dev/null
+# Graphviz renders `braid graph --output FILE.svg`, which the tests check.
+command -v dot >/dev/null 2>&1 || apt_install graphviz
 log "PostgreSQL and MariaDB are up"

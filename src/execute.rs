@@ -140,6 +140,8 @@ pub enum ExecuteError {
     },
     #[error("revision `{0}` has no unfinished step to resolve")]
     NothingToResolve(String),
+    #[error("{} statement{} cannot run as written; nothing was run", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Lint(Vec<crate::lint::Lint>),
 }
 
 fn db_err(doing: &'static str) -> impl FnOnce(DbError) -> ExecuteError {
@@ -360,6 +362,10 @@ async fn migrate(
         }
     }
     h.check_reversible(&plan)?;
+    let lints = crate::lint::plan_errors(h, &plan, db.dialect.lexer());
+    if !lints.is_empty() {
+        return Err(ExecuteError::Lint(lints));
+    }
     obs.event(Event::Planned {
         steps: plan.steps.len(),
     });

@@ -12,6 +12,7 @@ pub mod db;
 pub mod execute;
 pub mod graph;
 pub mod history;
+pub mod lint;
 pub mod migration;
 pub mod plan;
 pub mod render;

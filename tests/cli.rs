@@ -288,3 +288,199 @@ fn sqlite_default_database_round_trip() {
     snapshot!(t);
     assert!(p.path().join("braid.db").exists());
 }
+
+#[test]
+fn lints_stop_a_run_before_anything_runs_and_warn_in_check() {
+    let p = Project::new();
+    p.write(
+        "migrations/1.sql",
+        &migration(
+            "r1",
+            &[],
+            "",
+            "CREATE TABLE users (id integer, email text);",
+            Some("DROP TABLE users;"),
+        ),
+    );
+    p.write(
+        "migrations/2.sql",
+        &migration(
+            "r2",
+            &["r1"],
+            "",
+            "DELETE FROM users;\nALTER TABLE users DROP COLUMN email;",
+            None,
+        ),
+    );
+    p.write(
+        "migrations/3.sql",
+        &migration(
+            "r3",
+            &["r2"],
+            "",
+            "CREATE INDEX ix ON users (id); -- not CONCURRENTLY\nVACUUM;",
+            Some(""),
+        ),
+    );
+    let mut t = String::new();
+    let r = p.step(&mut t, &["check"]);
+    assert_eq!(r.code, 1);
+    p.step(&mut t, &["check", "--format", "json"]);
+    let r = p.step(&mut t, &["upgrade", "heads"]);
+    assert_eq!(r.code, 1);
+    assert!(!p.path().join("braid.db").exists() || p.run(&["current"]).stdout.is_empty());
+    p.step(&mut t, &["upgrade", "heads", "--sql"]);
+    // Below the offending revision, the run goes ahead.
+    let r = p.step(&mut t, &["upgrade", "r2"]);
+    assert_eq!(r.code, 0);
+    snapshot!(t);
+}
+
+#[test]
+fn rebase_turns_a_late_branch_into_a_line() {
+    let p = Project::new();
+    p.write(
+        "migrations/1.sql",
+        &migration(
+            "r1",
+            &[],
+            "",
+            "CREATE TABLE a (id integer);",
+            Some("DROP TABLE a;"),
+        ),
+    );
+    p.write(
+        "migrations/2.sql",
+        &migration(
+            "r2",
+            &["r1"],
+            "",
+            "CREATE TABLE b (id integer);",
+            Some("DROP TABLE b;"),
+        ),
+    );
+    p.write(
+        "migrations/3.sql",
+        &migration(
+            "x1",
+            &["r1"],
+            "-- # a late branch",
+            "CREATE TABLE c (id integer);",
+            Some("DROP TABLE c;"),
+        ),
+    );
+    p.write(
+        "migrations/4.sql",
+        &migration("x2", &["x1"], "", "SELECT 1;", Some("")),
+    );
+    let mut t = String::new();
+    p.step(&mut t, &["heads"]);
+    p.step(&mut t, &["rebase", "x1", "--onto", "x2"]);
+    p.step(&mut t, &["upgrade", "r2"]);
+    // r2 is applied: it cannot move.
+    p.step(&mut t, &["rebase", "r2", "--onto", "x2"]);
+    p.step(&mut t, &["rebase", "x1", "--onto", "r2"]);
+    p.step(&mut t, &["heads"]);
+    p.step(&mut t, &["history"]);
+    let text = std::fs::read_to_string(p.path().join("migrations/3.sql")).unwrap();
+    assert!(
+        text.contains("-- down_revisions = [\"r2\"]\n-- message = \"x1\"\n-- # a late branch\n"),
+        "{text}"
+    );
+    p.step(&mut t, &["upgrade", "heads"]);
+    snapshot!(t);
+}
+
+#[test]
+fn history_graph_draws_branches_and_merges() {
+    let p = Project::new();
+    // r0 - a1 - a2 ------ m - r9
+    //    \ b1 - b2 (on a1) /
+    //    \ c1 (a second head)
+    p.write("migrations/r0.sql", &migration("r0", &[], "", "", Some("")));
+    p.write(
+        "migrations/a1.sql",
+        &migration("a1", &["r0"], "-- branch_labels = [\"auth\"]", "", Some("")),
+    );
+    p.write(
+        "migrations/a2.sql",
+        &migration("a2", &["a1"], "", "", Some("")),
+    );
+    p.write(
+        "migrations/b1.sql",
+        &migration("b1", &["r0"], "", "", Some("")),
+    );
+    p.write(
+        "migrations/b2.sql",
+        &migration("b2", &["b1"], "-- depends_on = [\"a1\"]", "", Some("")),
+    );
+    p.write(
+        "migrations/m.sql",
+        &migration("m", &["a2", "b2"], "", "", Some("")),
+    );
+    p.write(
+        "migrations/r9.sql",
+        &migration("r9", &["m"], "", "", Some("")),
+    );
+    p.write(
+        "migrations/c1.sql",
+        &migration("c1", &["r0"], "", "", Some("")),
+    );
+    let mut t = String::new();
+    p.step(&mut t, &["upgrade", "m"]);
+    p.step(&mut t, &["history", "--graph"]);
+    p.step(&mut t, &["history", "--graph", "--indicate-current"]);
+    snapshot!(t);
+}
+
+#[test]
+fn graph_renders_svg_through_graphviz() {
+    // `make test` installs Graphviz (scripts/services.sh).
+    let p = Project::new();
+    p.write(
+        "migrations/1.sql",
+        &migration(
+            "base0001",
+            &[],
+            "-- branch_labels = [\"core\"]",
+            "",
+            Some(""),
+        ),
+    );
+    p.write(
+        "migrations/2.sql",
+        &migration("left0002", &["base0001"], "", "", Some("")),
+    );
+    p.write(
+        "migrations/3.sql",
+        &migration(
+            "right0003",
+            &["base0001"],
+            "-- depends_on = [\"left0002\"]",
+            "",
+            Some(""),
+        ),
+    );
+    let r = p.run(&["upgrade", "left0002"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = p.run(&["graph", "--output", "history.svg"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let svg = std::fs::read_to_string(p.path().join("history.svg")).unwrap();
+    assert!(svg.contains("<svg"), "{svg}");
+    for id in ["base0001", "left0002", "right0003"] {
+        assert!(svg.contains(id), "{id} missing from the SVG");
+    }
+    // Applied revisions are filled green, pending ones grey.
+    assert!(svg.contains("#c8e6c9") && svg.contains("#eeeeee"), "{svg}");
+    let json = p.run(&["graph", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["heads"], serde_json::json!(["left0002", "right0003"]));
+    assert!(
+        v["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "depends_on")
+    );
+    assert_eq!(v["nodes"][0]["applied"], true);
+}

@@ -193,6 +193,11 @@ impl From<ExecuteError> for CommandError {
                 }
             }
             ExecuteError::NothingToResolve(_) => CommandError::new(message),
+            ExecuteError::Lint(lints) => CommandError {
+                message,
+                before: lints.iter().map(lint_error).collect(),
+                ..Default::default()
+            },
         }
     }
 }
@@ -201,6 +206,17 @@ impl From<braid::history::Irreversible> for CommandError {
     fn from(e: braid::history::Irreversible) -> Self {
         ExecuteError::Irreversible(e).into()
     }
+}
+
+/// One lint finding as an error block.
+pub fn lint_error(l: &braid::lint::Lint) -> CommandError {
+    CommandError::new(l.message.clone()).at(format!("{}:{}", l.path.display(), l.line))
+}
+
+/// Prints a lint warning on stderr.
+pub fn print_warning(l: &braid::lint::Lint, out: &mut dyn Write) {
+    let _ = writeln!(out, "warning: {}", l.message);
+    let _ = writeln!(out, "  --> {}:{}", l.path.display(), l.line);
 }
 
 /// A statement on one line, shortened for a message.

@@ -3,7 +3,7 @@
 //! malformed command line).
 
 mod commands;
-mod error;
+pub mod error;
 mod ui;
 
 use std::io::Write;
@@ -78,6 +78,8 @@ enum Command {
     Accept(commands::stamp::AcceptArgs),
     /// Settle a revision that stopped halfway outside a transaction.
     Resolve(commands::stamp::ResolveArgs),
+    /// Re-parent a revision no database has applied (a late branch becomes a line).
+    Rebase(commands::rebase::Args),
 }
 
 /// What every command gets: settings resolved once, and the flags.
@@ -213,6 +215,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Graph(a) => commands::graph::run(&ctx, a).await,
             Command::Accept(a) => commands::stamp::accept(&ctx, a).await,
             Command::Resolve(a) => commands::stamp::resolve(&ctx, a).await,
+            Command::Rebase(a) => commands::rebase::run(&ctx, a).await,
         }
     })
 }

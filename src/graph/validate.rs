@@ -399,6 +399,7 @@ fn cycle_path(
 mod tests {
     use super::super::test_support::*;
     use super::*;
+    use crate::graph::Record;
 
     fn problems(spec: &str) -> Vec<String> {
         try_graph(spec)

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub use checksum::Checksum;
 pub use header::parse;
 pub use load::{LoadErrors, load_directories};
-pub use write::{NewRevision, file_name, render_new};
+pub use write::{NewRevision, file_name, render_new, replace_down_revisions};
 
 use crate::revision::{BranchLabel, RevisionId};
 

@@ -132,3 +132,79 @@ mod tests {
         assert!(m.down.is_some());
     }
 }
+
+/// Rewrites the `down_revisions` entry of a file's header, keeping every
+/// other byte of the file. `None` when the header has no such entry.
+pub fn replace_down_revisions(source: &str, parents: &[String]) -> Option<String> {
+    let mut out = String::with_capacity(source.len() + 32);
+    let mut lines = source.split_inclusive('\n');
+    let mut replaced = false;
+    while let Some(line) = lines.next() {
+        if !line.starts_with("--") || line.starts_with("-- braid:") {
+            out.push_str(line);
+            break;
+        }
+        let body = line[2..].trim_start();
+        let is_key = body
+            .strip_prefix("down_revisions")
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        if replaced || !is_key {
+            out.push_str(line);
+            continue;
+        }
+        // The value may span lines: skip until its brackets balance.
+        let mut depth = bracket_depth(body);
+        while depth > 0 {
+            match lines.next() {
+                Some(more) => depth += bracket_depth(more.trim_start_matches('-')),
+                None => return None,
+            }
+        }
+        out.push_str(&format!("-- down_revisions = {}\n", toml_array(parents)));
+        replaced = true;
+    }
+    for line in lines {
+        out.push_str(line);
+    }
+    replaced.then_some(out)
+}
+
+/// `[` minus `]` outside strings.
+fn bracket_depth(s: &str) -> i32 {
+    let mut depth = 0;
+    let mut in_str = false;
+    let mut prev = ' ';
+    for c in s.chars() {
+        match c {
+            '"' if prev != '\\' => in_str = !in_str,
+            '[' if !in_str => depth += 1,
+            ']' if !in_str => depth -= 1,
+            '#' if !in_str => break,
+            _ => {}
+        }
+        prev = c;
+    }
+    depth
+}
+
+#[cfg(test)]
+mod rebase_tests {
+    use super::*;
+
+    #[test]
+    fn only_the_down_revisions_entry_changes() {
+        let src = "-- revision = \"x1\"\n-- down_revisions = [\"a1\"] # old\n-- message = \"m\"\n\n-- braid:up\nSELECT 1; -- down_revisions = [\"keep\"]\n";
+        let out = replace_down_revisions(src, &["c9".into()]).unwrap();
+        assert_eq!(
+            out,
+            "-- revision = \"x1\"\n-- down_revisions = [\"c9\"]\n-- message = \"m\"\n\n-- braid:up\nSELECT 1; -- down_revisions = [\"keep\"]\n"
+        );
+        let multi = "-- revision = \"x1\"\n-- down_revisions = [\n--   \"a1\",\n--   \"b1\",\n-- ]\n-- braid:up\n";
+        let out = replace_down_revisions(multi, &["c9".into()]).unwrap();
+        assert_eq!(
+            out,
+            "-- revision = \"x1\"\n-- down_revisions = [\"c9\"]\n-- braid:up\n"
+        );
+        assert!(replace_down_revisions("-- revision = \"x\"\n-- braid:up\n", &[]).is_none());
+    }
+}

@@ -206,3 +206,120 @@ pub fn graph_json(h: &History, applied: Option<(&[bool], &[Node])>) -> Value {
         "edges": edges,
     })
 }
+
+/// The history drawn in the terminal, newest first, as `git log --graph`
+/// draws it: one lane per open line of descent, `*` for a revision (`@`
+/// for one the database records as current), `/` where a branch joins its
+/// branch point, `\` where a merge opens a lane for its second parent.
+/// With `color`, each lane has its colour and current revisions are green.
+pub fn ascii_graph(
+    h: &History,
+    order: &[Node],
+    labels: &[Vec<&crate::revision::BranchLabel>],
+    current: &[Node],
+    color: bool,
+) -> String {
+    let g = &h.graph;
+    const COLORS: [&str; 6] = ["31", "32", "33", "34", "35", "36"];
+    let paint = |lane: usize, s: &str| {
+        if color {
+            format!("\x1b[{}m{s}\x1b[0m", COLORS[lane % COLORS.len()])
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut lanes: Vec<Option<Node>> = Vec::new();
+    let mut out = String::new();
+    let row = |lanes: &[Option<Node>], mark: &dyn Fn(usize) -> Option<String>| {
+        let mut s = String::new();
+        for (i, l) in lanes.iter().enumerate() {
+            match mark(i) {
+                Some(m) => s.push_str(&m),
+                None if l.is_some() => s.push_str(&paint(i, "|")),
+                None => s.push(' '),
+            }
+            s.push(' ');
+        }
+        s
+    };
+    for &n in order {
+        let hits: Vec<usize> = lanes
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l == Some(n))
+            .map(|(i, _)| i)
+            .collect();
+        let col = match hits.first() {
+            Some(c) => *c,
+            None => match lanes.iter().position(Option::is_none) {
+                Some(free) => free,
+                None => {
+                    lanes.push(None);
+                    lanes.len() - 1
+                }
+            },
+        };
+        if hits.len() > 1 {
+            let joins = &hits[1..];
+            let line = row(&lanes, &|i| joins.contains(&i).then(|| paint(i, "/")));
+            out.push_str(line.trim_end());
+            out.push('\n');
+            for j in joins {
+                lanes[*j] = None;
+            }
+            while lanes.len() > col + 1 && lanes.last() == Some(&None) {
+                lanes.pop();
+            }
+        }
+        lanes[col] = Some(n);
+        let is_current = current.contains(&n);
+        let star = if is_current { "@" } else { "*" };
+        let node_mark = if color && is_current {
+            format!("\x1b[1;32m{star}\x1b[0m")
+        } else {
+            paint(col, star)
+        };
+        let mut line = row(&lanes, &|i| (i == col).then(|| node_mark.clone()));
+        let m = h.migration(n);
+        line.push_str(&format!(
+            "{}{}",
+            g.id(n),
+            marks(g, n, &labels[n.index()], is_current)
+        ));
+        if let Some(msg) = &m.message {
+            line.push_str(&format!(", {msg}"));
+        }
+        if !g.dependencies(n).is_empty() {
+            let deps: Vec<&str> = g.ids(g.dependencies(n)).collect();
+            line.push_str(&format!(" (depends on {})", deps.join(", ")));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+        let parents = g.parents(n);
+        lanes[col] = parents.first().copied();
+        let mut opened = Vec::new();
+        for &p in parents.iter().skip(1) {
+            if lanes.contains(&Some(p)) {
+                continue;
+            }
+            let slot = match lanes.iter().skip(col + 1).position(Option::is_none) {
+                Some(k) => col + 1 + k,
+                None => {
+                    lanes.push(None);
+                    lanes.len() - 1
+                }
+            };
+            lanes[slot] = Some(p);
+            opened.push(slot);
+        }
+        if !opened.is_empty() {
+            let line = row(&lanes, &|i| opened.contains(&i).then(|| paint(i, "\\")));
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        while lanes.last() == Some(&None) {
+            lanes.pop();
+        }
+    }
+    out
+}

@@ -49,6 +49,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     let g = &h.graph;
     let heads = g.heads();
     let mut errors: Vec<String> = Vec::new();
+    // Statements that cannot run as written (errors) and data a downgrade
+    // cannot bring back (warnings).
+    let lexer = match ctx.settings.url.engine() {
+        Ok(engine) => braid::db::Dialect::new(engine, None, "v").lexer(),
+        Err(_) => braid::migration::split::Lexer::SQLITE,
+    };
+    let lints = braid::lint::lint_history(&h, lexer);
+    let (lint_errors, lint_warnings): (Vec<_>, Vec<_>) = lints
+        .iter()
+        .partition(|l| l.severity == braid::lint::Severity::Error);
     let mut hints: Vec<String> = Vec::new();
     let single_head = args.single_head || ctx.settings.single_head;
     if single_head && heads.len() > 1 {
@@ -116,13 +126,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             })).collect::<Vec<_>>(),
         });
     }
+    let lint_json = |l: &braid::lint::Lint| json!({"message": l.message, "revision": l.revision, "file": l.path.display().to_string(), "line": l.line});
     if json_out {
+        let mut problems: Vec<Value> = errors.iter().map(|e| json!({"message": e})).collect();
+        problems.extend(lint_errors.iter().map(|l| lint_json(l)));
         out_json(&json!({
-            "ok": errors.is_empty(),
+            "ok": errors.is_empty() && lint_errors.is_empty(),
+            "warnings": lint_warnings.iter().map(|l| lint_json(l)).collect::<Vec<_>>(),
             "revisions": g.len(),
             "heads": g.ids(&heads).collect::<Vec<_>>(),
             "bases": g.ids(&g.bases()).collect::<Vec<_>>(),
-            "problems": errors.iter().map(|e| json!({"message": e})).collect::<Vec<_>>(),
+            "problems": problems,
             "database": database,
         }));
     } else {
@@ -157,18 +171,28 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         }
         out(&s);
     }
-    if errors.is_empty() {
+    if !json_out && !ctx.quiet {
+        let mut stderr = std::io::stderr().lock();
+        for l in &lint_warnings {
+            crate::cli::error::print_warning(l, &mut stderr);
+        }
+    }
+    let count = errors.len() + lint_errors.len();
+    if count == 0 {
         if !json_out {
             ctx.note("ok");
         }
         return Ok(());
     }
     let mut e = CommandError::new(format!(
-        "check failed ({} problem{})",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" }
+        "check failed ({count} problem{})",
+        if count == 1 { "" } else { "s" }
     ));
-    e.before = errors.into_iter().map(CommandError::new).collect();
+    e.before = lint_errors
+        .iter()
+        .map(|l| crate::cli::error::lint_error(l))
+        .collect();
+    e.before.extend(errors.into_iter().map(CommandError::new));
     e.hints = hints;
     Err(e)
 }

@@ -20,6 +20,10 @@ pub struct Args {
     /// Mark the revisions the database records as current.
     #[arg(short = 'i', long = "indicate-current")]
     indicate_current: bool,
+    /// Draw the graph in the terminal, as `git log --graph` does (colours
+    /// on a terminal, none when piped or with NO_COLOR).
+    #[arg(long)]
+    graph: bool,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
@@ -98,6 +102,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             })
             .collect();
         out_json(&json!({ "revisions": revs }));
+        return Ok(());
+    }
+    if args.graph {
+        use std::io::IsTerminal;
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        out(&braid::render::ascii_graph(
+            &h, &order, &labels, &marked, color,
+        ));
         return Ok(());
     }
     let mut s = String::new();

@@ -71,6 +71,16 @@ fn print_plan(h: &History, plan: &Plan, format: Format) {
     }
 }
 
+/// Statements that cannot run as written stop a plan before anything runs.
+fn check_lints(h: &History, plan: &Plan, dialect: &Dialect) -> Result<(), CommandError> {
+    let lints = braid::lint::plan_errors(h, plan, dialect.lexer());
+    if lints.is_empty() {
+        Ok(())
+    } else {
+        Err(execute::ExecuteError::Lint(lints).into())
+    }
+}
+
 pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), CommandError> {
     only_formats(args.format, &[Format::Text, Format::Json])?;
     if args.format == Format::Json && !args.dry_run {
@@ -102,6 +112,7 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
             ctx.settings.schema.as_deref(),
             &ctx.settings.version_table,
         );
+        check_lints(&h, &plan, &dialect)?;
         out(&braid::render::sql::script(
             &h,
             &plan,
@@ -129,6 +140,12 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
             Direction::Down => plan::downgrade(g, &current, &target)?,
         };
         h.check_reversible(&plan)?;
+        let engine = ctx.settings.url.engine().map_err(CommandError::new)?;
+        check_lints(
+            &h,
+            &plan,
+            &Dialect::new(engine, None, &ctx.settings.version_table),
+        )?;
         print_plan(&h, &plan, args.format);
         return Ok(());
     }

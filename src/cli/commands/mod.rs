@@ -8,6 +8,7 @@ pub mod history;
 pub mod init;
 pub mod merge;
 pub mod migrate;
+pub mod rebase;
 pub mod revision;
 pub mod show;
 pub mod stamp;

@@ -1,0 +1,248 @@
+//! Lints over migration SQL, run by `check` and before `upgrade` and
+//! `downgrade`:
+//!
+//! - a statement that cannot run inside a transaction (`CREATE INDEX
+//!   CONCURRENTLY`, `VACUUM`, …) in a revision with `transactional = true`
+//!   is an error, found before anything runs;
+//! - a destructive statement (`DROP TABLE`, `DROP COLUMN`, `TRUNCATE`,
+//!   `DELETE` without `WHERE`) in a revision without a downgrade is a
+//!   warning: nothing will bring the data back.
+//!
+//! It reads statements word by word (outside quotes and comments); it does
+//! not parse SQL.
+
+use std::path::PathBuf;
+
+use crate::graph::Node;
+use crate::history::History;
+use crate::migration::Migration;
+use crate::migration::split::{Lexer, split};
+use crate::plan::Plan;
+use crate::revision::Direction;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lint {
+    pub severity: Severity,
+    pub revision: String,
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+/// The upper-cased words of a statement, outside quotes and comments.
+fn words(stmt: &str) -> Vec<String> {
+    let b = stmt.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                out.push(stmt[start..i].to_ascii_uppercase());
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+fn starts(w: &[String], prefix: &[&str]) -> bool {
+    w.len() >= prefix.len() && w.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
+/// Why a statement cannot run inside a transaction, if it cannot.
+fn outside_transaction_only(w: &[String]) -> Option<&'static str> {
+    let has = |word: &str| w.iter().any(|x| x == word);
+    if (starts(w, &["CREATE", "INDEX"]) || starts(w, &["CREATE", "UNIQUE", "INDEX"]))
+        && has("CONCURRENTLY")
+    {
+        return Some("CREATE INDEX CONCURRENTLY");
+    }
+    if starts(w, &["DROP", "INDEX", "CONCURRENTLY"]) {
+        return Some("DROP INDEX CONCURRENTLY");
+    }
+    if starts(w, &["REINDEX"]) && has("CONCURRENTLY") {
+        return Some("REINDEX CONCURRENTLY");
+    }
+    if starts(w, &["VACUUM"]) {
+        return Some("VACUUM");
+    }
+    if starts(w, &["CREATE", "DATABASE"]) || starts(w, &["DROP", "DATABASE"]) {
+        return Some("CREATE/DROP DATABASE");
+    }
+    if starts(w, &["CREATE", "TABLESPACE"]) || starts(w, &["DROP", "TABLESPACE"]) {
+        return Some("CREATE/DROP TABLESPACE");
+    }
+    if starts(w, &["ALTER", "SYSTEM"]) {
+        return Some("ALTER SYSTEM");
+    }
+    None
+}
+
+/// What a statement destroys, if it destroys data.
+fn destructive(w: &[String]) -> Option<&'static str> {
+    if starts(w, &["DROP", "TABLE"]) {
+        return Some("DROP TABLE");
+    }
+    if starts(w, &["DROP", "SCHEMA"]) {
+        return Some("DROP SCHEMA");
+    }
+    if starts(w, &["TRUNCATE"]) {
+        return Some("TRUNCATE");
+    }
+    if starts(w, &["ALTER", "TABLE"])
+        && w.windows(2).any(|p| {
+            p[0] == "DROP"
+                && p[1] != "CONSTRAINT"
+                && p[1] != "INDEX"
+                && p[1] != "DEFAULT"
+                && p[1] != "NOT"
+        })
+    {
+        return Some("ALTER TABLE … DROP COLUMN");
+    }
+    if starts(w, &["DELETE"]) && !w.iter().any(|x| x == "WHERE") {
+        return Some("DELETE without WHERE");
+    }
+    None
+}
+
+fn lint_section(m: &Migration, direction: Direction, lexer: Lexer, out: &mut Vec<Lint>) {
+    let Some(section) = m.section(direction) else {
+        return;
+    };
+    let sql = &m.source[section.range.clone()];
+    for stmt in split(sql, section.first_line, lexer) {
+        let w = words(stmt.text);
+        if m.transactional
+            && let Some(what) = outside_transaction_only(&w)
+        {
+            out.push(Lint {
+                severity: Severity::Error,
+                revision: m.id.to_string(),
+                path: m.path.clone(),
+                line: stmt.line,
+                message: format!(
+                    "{what} cannot run inside a transaction, and revision `{}` runs in one: set `transactional = false` in its header",
+                    m.id
+                ),
+            });
+        }
+        if direction == Direction::Up
+            && m.down.is_none()
+            && let Some(what) = destructive(&w)
+        {
+            out.push(Lint {
+                severity: Severity::Warning,
+                revision: m.id.to_string(),
+                path: m.path.clone(),
+                line: stmt.line,
+                message: format!(
+                    "{what} in revision `{}`, which has no `-- braid:down`: the data cannot be brought back by a downgrade",
+                    m.id
+                ),
+            });
+        }
+    }
+}
+
+/// Every finding in one revision, both directions.
+pub fn lint_revision(h: &History, n: Node, lexer: Lexer) -> Vec<Lint> {
+    let m = h.migration(n);
+    let mut out = Vec::new();
+    lint_section(m, Direction::Up, lexer, &mut out);
+    lint_section(m, Direction::Down, lexer, &mut out);
+    out
+}
+
+/// Every finding in the history, errors first, then by file and line.
+pub fn lint_history(h: &History, lexer: Lexer) -> Vec<Lint> {
+    let mut out: Vec<Lint> = h
+        .graph
+        .sorted_nodes()
+        .iter()
+        .flat_map(|n| lint_revision(h, *n, lexer))
+        .collect();
+    out.sort_by(|a, b| (a.severity, &a.path, a.line).cmp(&(b.severity, &b.path, b.line)));
+    out
+}
+
+/// The errors in the sections a plan would run: found before anything runs.
+pub fn plan_errors(h: &History, plan: &Plan, lexer: Lexer) -> Vec<Lint> {
+    let mut out = Vec::new();
+    for step in &plan.steps {
+        lint_section(h.migration(step.node), step.direction, lexer, &mut out);
+    }
+    out.retain(|l| l.severity == Severity::Error);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<String> {
+        words(s)
+    }
+
+    #[test]
+    fn statements_that_need_no_transaction() {
+        assert!(outside_transaction_only(&w("create index concurrently ix on t (a)")).is_some());
+        assert!(
+            outside_transaction_only(&w(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix ON t (a)"
+            ))
+            .is_some()
+        );
+        assert!(outside_transaction_only(&w("VACUUM ANALYZE t")).is_some());
+        assert!(outside_transaction_only(&w("CREATE INDEX ix ON t (a)")).is_none());
+        // Words in strings and comments do not count.
+        assert!(
+            outside_transaction_only(&w("CREATE INDEX ix ON t (a) -- not CONCURRENTLY")).is_none()
+        );
+        assert!(outside_transaction_only(&w("INSERT INTO t VALUES ('VACUUM')")).is_none());
+    }
+
+    #[test]
+    fn destructive_statements() {
+        assert!(destructive(&w("DROP TABLE users")).is_some());
+        assert!(destructive(&w("ALTER TABLE users DROP COLUMN email")).is_some());
+        assert!(destructive(&w("alter table users drop email")).is_some());
+        assert!(destructive(&w("ALTER TABLE users DROP CONSTRAINT fk")).is_none());
+        assert!(destructive(&w("DELETE FROM users")).is_some());
+        assert!(destructive(&w("DELETE FROM users WHERE id = 1")).is_none());
+        assert!(destructive(&w("TRUNCATE users")).is_some());
+        assert!(destructive(&w("CREATE TABLE users (id int)")).is_none());
+    }
+}
