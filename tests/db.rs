@@ -749,26 +749,41 @@ fn non_transactional_revisions_run_outside_a_transaction() {
     assert_eq!(s.current(), ["r2"]);
     s.ok(&["downgrade", "r1"]);
     assert_eq!(s.current(), ["r1"]);
-    // The same statement in a transactional revision fails and rolls back.
+    // The same statement in a transactional revision is refused before
+    // anything runs, naming the file and line.
     s.write(
         "migrations/2.sql",
         &migration(
             "r2",
             &["r1"],
             "",
-            "CREATE INDEX CONCURRENTLY ix_r1 ON t_r1 (id);",
+            "SELECT 1;\nCREATE INDEX CONCURRENTLY ix_r1 ON t_r1 (id);",
             Some(""),
         ),
     );
-    s.ok(&["accept"]);
     let r = s.braid(&["upgrade", "heads"]);
     assert_eq!(r.code, 1);
     assert!(
-        r.stderr.contains("cannot run inside a transaction block"),
+        r.stderr
+            .contains("CREATE INDEX CONCURRENTLY cannot run inside a transaction"),
         "{}",
         r.stderr
     );
+    assert!(
+        r.stderr.contains("set `transactional = false`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("2.sql:7"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was run"), "{}", r.stderr);
     assert_eq!(s.current(), ["r1"]);
+    let check = s.braid(&["check"]);
+    assert_eq!(check.code, 1);
+    assert!(
+        check.stderr.contains("CREATE INDEX CONCURRENTLY"),
+        "{}",
+        check.stderr
+    );
 }
 
 #[test]
