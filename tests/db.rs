@@ -590,7 +590,7 @@ fn a_second_process_waits_for_the_lock_and_says_so() {
         // With a timeout, a held lock ends the wait with an error.
         s.write(
             "migrations/2.sql",
-            &migration("r2", &["r1"], "", &s.sleep_sql(2500), Some("")),
+            &migration("r2", &["r1"], "", &s.sleep_sql(5000), Some("")),
         );
         let holder = s
             .project
