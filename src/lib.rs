@@ -8,6 +8,7 @@
 //! The library never depends on the command line; the `braid` binary does.
 
 pub mod config;
+pub mod conflict;
 pub mod db;
 pub mod execute;
 pub mod graph;

@@ -484,3 +484,60 @@ fn graph_renders_svg_through_graphviz() {
     );
     assert_eq!(v["nodes"][0]["applied"], true);
 }
+
+#[test]
+fn check_reports_objects_changed_on_two_branches() {
+    let p = Project::new();
+    //   r0 -- a1 (auth: users.email, ix_users_email) -- m
+    //     \-- b1 (billing: users.email, invoices) ----/
+    //     \-- c1 (a head: users)
+    p.write(
+        "migrations/r0.sql",
+        &migration(
+            "r0",
+            &[],
+            "",
+            "CREATE TABLE users (id integer PRIMARY KEY);",
+            Some("DROP TABLE users;"),
+        ),
+    );
+    p.write(
+        "migrations/a1.sql",
+        &migration("a1", &["r0"], "-- branch_labels = [\"auth\"]", "ALTER TABLE users ADD COLUMN email varchar(255);\nCREATE INDEX ix_users_email ON users (email);", Some("")),
+    );
+    p.write(
+        "migrations/b1.sql",
+        &migration("b1", &["r0"], "-- branch_labels = [\"billing\"]", "ALTER TABLE \"users\" ALTER COLUMN email TYPE text;\nCREATE TABLE invoices (id integer);", Some("")),
+    );
+    p.write(
+        "migrations/m.sql",
+        &migration("m", &["a1", "b1"], "", "", Some("")),
+    );
+    p.write(
+        "migrations/c1.sql",
+        &migration("c1", &["r0"], "", "DROP INDEX ix_users_email;", Some("")),
+    );
+    let mut t = String::new();
+    let r = p.step(
+        &mut t,
+        &[
+            "--url",
+            "postgres://nobody@127.0.0.1:1/x",
+            "check",
+            "--no-db",
+        ],
+    );
+    assert_eq!(r.code, 0);
+    let r = p.step(
+        &mut t,
+        &[
+            "--url",
+            "postgres://nobody@127.0.0.1:1/x",
+            "check",
+            "--no-db",
+            "--strict",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    snapshot!(t);
+}

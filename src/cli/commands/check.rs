@@ -2,6 +2,8 @@
 //! pending revisions, recorded revisions the files no longer have, applied
 //! files whose checksum changed, and steps that stopped halfway.
 
+use std::io::Write;
+
 use braid::history::HistoryError;
 use serde_json::{Value, json};
 
@@ -13,6 +15,9 @@ pub struct Args {
     /// `[migrations] single_head = true`).
     #[arg(long = "single-head")]
     single_head: bool,
+    /// Report objects changed on two branches as errors, not warnings.
+    #[arg(long)]
+    strict: bool,
     /// Check the files only, not the database.
     #[arg(long = "no-db")]
     no_db: bool,
@@ -56,6 +61,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         Err(_) => braid::migration::split::Lexer::SQLITE,
     };
     let lints = braid::lint::lint_history(&h, lexer);
+    let engine = ctx
+        .settings
+        .url
+        .engine()
+        .unwrap_or(braid::config::Engine::Sqlite);
+    let conflicts = braid::conflict::analyze(&h, engine);
     let (lint_errors, lint_warnings): (Vec<_>, Vec<_>) = lints
         .iter()
         .partition(|l| l.severity == braid::lint::Severity::Error);
@@ -131,8 +142,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         let mut problems: Vec<Value> = errors.iter().map(|e| json!({"message": e})).collect();
         problems.extend(lint_errors.iter().map(|l| lint_json(l)));
         out_json(&json!({
-            "ok": errors.is_empty() && lint_errors.is_empty(),
+            "ok": errors.is_empty() && lint_errors.is_empty() && !(args.strict && !conflicts.is_empty()),
             "warnings": lint_warnings.iter().map(|l| lint_json(l)).collect::<Vec<_>>(),
+            "conflicts": conflicts.iter().map(|c| json!({
+                "object": c.object.to_string(),
+                "revisions": c.revisions,
+                "merge": c.merge,
+                "message": c.to_string(),
+            })).collect::<Vec<_>>(),
             "revisions": g.len(),
             "heads": g.ids(&heads).collect::<Vec<_>>(),
             "bases": g.ids(&g.bases()).collect::<Vec<_>>(),
@@ -176,6 +193,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         for l in &lint_warnings {
             crate::cli::error::print_warning(l, &mut stderr);
         }
+        if !args.strict {
+            for c in &conflicts {
+                let _ = writeln!(stderr, "warning: {c}");
+            }
+        }
+    }
+    if args.strict {
+        errors.extend(conflicts.iter().map(|c| c.to_string()));
     }
     let count = errors.len() + lint_errors.len();
     if count == 0 {
