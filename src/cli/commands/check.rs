@@ -142,7 +142,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         let mut problems: Vec<Value> = errors.iter().map(|e| json!({"message": e})).collect();
         problems.extend(lint_errors.iter().map(|l| lint_json(l)));
         out_json(&json!({
-            "ok": errors.is_empty() && lint_errors.is_empty() && !(args.strict && !conflicts.is_empty()),
+            "ok": errors.is_empty() && lint_errors.is_empty() && (!args.strict || conflicts.is_empty()),
             "warnings": lint_warnings.iter().map(|l| lint_json(l)).collect::<Vec<_>>(),
             "conflicts": conflicts.iter().map(|c| json!({
                 "object": c.object.to_string(),
