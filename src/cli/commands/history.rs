@@ -24,8 +24,19 @@ pub struct Args {
     /// on a terminal, none when piped or with NO_COLOR).
     #[arg(long)]
     graph: bool,
+    /// Colours for --graph: `auto` (on a terminal without NO_COLOR),
+    /// `always` or `never`.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Color,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 /// The revisions one side of a range names; `None` means open.
@@ -106,7 +117,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     }
     if args.graph {
         use std::io::IsTerminal;
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color = match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
         out(&braid::render::ascii_graph(
             &h, &order, &labels, &marked, color,
         ));
