@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build test alembic-check lint fmt bench bench-compare run clean services \
+.PHONY: build test alembic-check fuzz lint fmt bench bench-compare run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph
@@ -65,6 +65,10 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## fuzz: the parser, target grammar and graph fuzz properties, 100,000 cases each
+fuzz:
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) test --release --test fuzz
 
 ## bench: criterion benchmarks (graph load/validate/heads/plan, offline SQL)
 bench:
