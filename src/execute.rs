@@ -47,6 +47,8 @@ pub enum Request<'a> {
 pub struct Options {
     /// How long to wait for the lock; `None` waits as long as it takes.
     pub lock_timeout: Option<Duration>,
+    /// Set (by a signal handler) to stop before the next step.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Progress, for the user interface.
@@ -64,6 +66,9 @@ pub enum Event<'a> {
         revision: &'a str,
         direction: Direction,
         message: Option<&'a str>,
+        /// Whether the step runs inside one transaction (abandoning it
+        /// midway leaves nothing behind).
+        in_transaction: bool,
     },
     StepFinished {
         index: usize,
@@ -142,6 +147,8 @@ pub enum ExecuteError {
     NothingToResolve(String),
     #[error("{} statement{} cannot run as written; nothing was run", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Lint(Vec<crate::lint::Lint>),
+    #[error("interrupted: stopped after {} revision{}", completed.len(), if completed.len() == 1 { "" } else { "s" })]
+    Interrupted { completed: Vec<String> },
 }
 
 fn db_err(doing: &'static str) -> impl FnOnce(DbError) -> ExecuteError {
@@ -380,12 +387,22 @@ async fn migrate(
         let heads_after = plan.heads_after_each(g);
         for (step, after) in plan.steps.iter().zip(heads_after) {
             let m = h.migration(step.node);
+            if opts
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+            {
+                return Err(ExecuteError::Interrupted {
+                    completed: outcome.steps.iter().map(|s| s.0.clone()).collect(),
+                });
+            }
             obs.event(Event::StepStarted {
                 index,
                 total,
                 revision: m.id.as_str(),
                 direction: step.direction,
                 message: m.message.as_deref(),
+                in_transaction: m.transactional && db.dialect.transactional_ddl(),
             });
             let started = Instant::now();
             match run_step(db, h, step, &expected, opts, obs, &outcome).await? {

@@ -840,3 +840,57 @@ fn database_settings_come_from_the_environment_and_never_show_passwords() {
     );
     assert!(!err.contains("s3cret"), "{err}");
 }
+
+#[test]
+fn signals_stop_cleanly_and_the_next_run_completes() {
+    for engine in ENGINES {
+        for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
+            let s = Scratch::new(engine);
+            write_logged_chain(&s, 40, 60);
+            let child = s
+                .project
+                .command(&["upgrade", "heads"])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(800));
+            let killed = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "{engine:?} {signal}: {stderr}"
+            );
+            assert!(stderr.contains("interrupted by"), "{engine:?}: {stderr}");
+            // The version table is true: exactly the revisions it records ran.
+            let current = s.current();
+            assert_eq!(current.len(), 1, "{engine:?}: {current:?}");
+            let k: i64 = current[0][1..].parse().unwrap();
+            assert!(k < 39, "{engine:?}: the signal must land mid-run");
+            if k > 0 {
+                assert_eq!(
+                    s.scalar("SELECT COUNT(*) FROM applied_log"),
+                    k,
+                    "{engine:?}"
+                );
+            }
+            s.ok(&["upgrade", "heads"]);
+            assert_eq!(s.current(), ["r039"]);
+            assert_eq!(
+                s.scalar("SELECT COUNT(*) FROM applied_log"),
+                39,
+                "{engine:?}"
+            );
+            assert_eq!(
+                s.scalar("SELECT COUNT(DISTINCT rev) FROM applied_log"),
+                39,
+                "{engine:?}"
+            );
+        }
+    }
+}

@@ -193,6 +193,7 @@ impl From<ExecuteError> for CommandError {
                 }
             }
             ExecuteError::NothingToResolve(_) => CommandError::new(message),
+            ExecuteError::Interrupted { .. } => CommandError::new(message),
             ExecuteError::Lint(lints) => CommandError {
                 message,
                 before: lints.iter().map(lint_error).collect(),

@@ -11,6 +11,9 @@ pub struct Progress {
     quiet: bool,
     bar: Option<ProgressBar>,
     waited: bool,
+    /// The revision running now and whether it runs in one transaction,
+    /// shared with the signal handler.
+    pub in_flight: std::rc::Rc<std::cell::RefCell<Option<(String, bool)>>>,
 }
 
 impl Progress {
@@ -19,6 +22,7 @@ impl Progress {
             quiet,
             bar: None,
             waited: false,
+            in_flight: Default::default(),
         }
     }
 
@@ -51,6 +55,15 @@ fn ms(d: Duration) -> String {
 
 impl Observer for Progress {
     fn event(&mut self, event: Event<'_>) {
+        match &event {
+            Event::StepStarted {
+                revision,
+                in_transaction,
+                ..
+            } => *self.in_flight.borrow_mut() = Some((revision.to_string(), *in_transaction)),
+            Event::StepFinished { .. } => *self.in_flight.borrow_mut() = None,
+            _ => {}
+        }
         if self.quiet {
             return;
         }

@@ -1,6 +1,8 @@
 //! `braid upgrade TARGET` and `braid downgrade TARGET`, with `--dry-run`
 //! (the plan) and `--sql` (the offline script, no connection).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use braid::db::Dialect;
@@ -68,6 +70,31 @@ fn print_plan(h: &History, plan: &Plan, format: Format) {
             }
             out(&s);
         }
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM and returns the exit code they call for
+/// (130, 143). The handlers are installed on the first poll, when a run
+/// starts.
+async fn interrupted() -> i32 {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => 130,
+                _ = term.recv() => 143,
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                130
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        130
     }
 }
 
@@ -150,17 +177,61 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         return Ok(());
     }
     let mut db = ctx.connect().await?;
+    let stop = Arc::new(AtomicBool::new(false));
     let opts = Options {
         lock_timeout: args.lock_timeout.map(Duration::from_secs),
+        stop: Some(stop.clone()),
     };
     let mut progress = Progress::new(ctx.quiet);
+    let in_flight = progress.in_flight.clone();
     let started = Instant::now();
     let req = match direction {
         Direction::Up => Request::Upgrade(&target),
         Direction::Down => Request::Downgrade(&target),
     };
-    let result = execute::run(&mut db, &h, req, &opts, &mut progress).await;
+    let mut signal: Option<i32> = None;
+    let result = {
+        let run = execute::run(&mut db, &h, req, &opts, &mut progress);
+        tokio::pin!(run);
+        let interrupt = interrupted();
+        tokio::pin!(interrupt);
+        loop {
+            tokio::select! {
+                r = &mut run => break Some(r),
+                code = &mut interrupt, if signal.is_none() => {
+                    signal = Some(code);
+                    stop.store(true, Ordering::SeqCst);
+                    // A step outside a transaction is let finish (stopping it
+                    // midway would leave it half applied); anything else is
+                    // abandoned now, and the database rolls it back when the
+                    // connection closes.
+                    let let_finish = in_flight.borrow().as_ref().is_some_and(|(_, tx)| !tx);
+                    if !let_finish {
+                        break None;
+                    }
+                }
+            }
+        }
+    };
     progress.finish();
+    if let Some(code) = signal {
+        let what = match (&result, in_flight.borrow().as_ref()) {
+            (None, Some((rev, _))) => {
+                format!("revision {rev} was running in a transaction; the database rolls it back")
+            }
+            (None, None) => "no revision was running".to_owned(),
+            (Some(_), _) => {
+                "stopped after the revision that was running outside a transaction finished"
+                    .to_owned()
+            }
+        };
+        let name = if code == 130 { "Ctrl-C" } else { "SIGTERM" };
+        ctx.note(&format!(
+            "interrupted by {name}: {what}; the version table records every revision that finished; run the command again to go on"
+        ));
+        std::process::exit(code);
+    }
+    let result = result.expect("finished without a signal");
     db.close().await;
     let outcome = result?;
     let heads = if outcome.heads.is_empty() {

@@ -56,6 +56,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     let mut db = ctx.connect().await?;
     let opts = Options {
         lock_timeout: args.lock_timeout.map(Duration::from_secs),
+        ..Options::default()
     };
     let mut progress = Progress::new(ctx.quiet);
     let result = execute::run(
