@@ -301,20 +301,43 @@ async fn locked(
     opts: &Options,
     obs: &mut dyn Observer,
 ) -> Result<Outcome, ExecuteError> {
-    db.ensure_tables()
+    // Bad input leaves no trace: the tables are created only once the
+    // request has resolved and there is something to write.
+    let exists = db
+        .has_version_table()
         .await
-        .map_err(db_err("creating the version and history tables"))?;
+        .map_err(db_err("reading the version table"))?;
+    match &req {
+        Request::Upgrade(_) | Request::Downgrade(_) => {}
+        Request::Stamp { targets, .. } | Request::Accept(targets) => {
+            for t in targets.iter() {
+                target::resolve_stamp(&h.graph, &[], t)?;
+            }
+        }
+        Request::Resolve { revision, .. } => {
+            target::resolve_revision(&h.graph, revision)?;
+        }
+    }
     if let Request::Resolve { revision, applied } = req {
+        db.ensure_tables()
+            .await
+            .map_err(db_err("creating the version and history tables"))?;
         return resolve(db, h, revision, applied).await;
     }
-    if let Some(row) = db
-        .blocking_rows()
-        .await
-        .map_err(db_err("reading the history"))?
-        .into_iter()
-        .next()
+    if exists
+        && let Some(row) = db
+            .blocking_rows()
+            .await
+            .map_err(db_err("reading the history"))?
+            .into_iter()
+            .next()
     {
         return Err(ExecuteError::Blocked { row });
+    }
+    if matches!(req, Request::Stamp { .. } | Request::Accept(_)) {
+        db.ensure_tables()
+            .await
+            .map_err(db_err("creating the version and history tables"))?;
     }
     match req {
         Request::Upgrade(t) => migrate(db, h, Direction::Up, t, opts, obs).await,
@@ -348,17 +371,24 @@ async fn migrate(
     obs: &mut dyn Observer,
 ) -> Result<Outcome, ExecuteError> {
     let g = &h.graph;
-    let recorded = db
-        .read_heads()
+    let exists = db
+        .has_version_table()
         .await
         .map_err(db_err("reading the version table"))?;
+    let recorded = if exists {
+        db.read_heads()
+            .await
+            .map_err(db_err("reading the version table"))?
+    } else {
+        Vec::new()
+    };
     let current = plan::normalize_heads(g, &to_nodes(h, &recorded)?);
     let dest = match direction {
         Direction::Up => Dest::Up(target::resolve_upgrade(g, &current, t)?),
         Direction::Down => Dest::Down(target::resolve_downgrade(g, &current, t)?),
     };
     let mut plan = plan_to(h, &current, &dest, &t.text)?;
-    if direction == Direction::Up {
+    if direction == Direction::Up && exists {
         let rows = db
             .checksum_rows()
             .await
@@ -372,6 +402,11 @@ async fn migrate(
     let lints = crate::lint::plan_errors(h, &plan, db.dialect.lexer());
     if !lints.is_empty() {
         return Err(ExecuteError::Lint(lints));
+    }
+    if !plan.is_empty() {
+        db.ensure_tables()
+            .await
+            .map_err(db_err("creating the version and history tables"))?;
     }
     obs.event(Event::Planned {
         steps: plan.steps.len(),

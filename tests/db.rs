@@ -894,3 +894,28 @@ fn signals_stop_cleanly_and_the_next_run_completes() {
         }
     }
 }
+
+#[test]
+fn a_missing_schema_without_rights_to_create_it_is_named() {
+    let s = Scratch::new(Engine::Postgres);
+    s.write("migrations/1.sql", &table_rev("r1", &[], ""));
+    rt().block_on(async {
+        let mut c = sqlx::PgConnection::connect(&pg_server()).await.unwrap();
+        let _ = sqlx::raw_sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'braid_limited') THEN CREATE ROLE braid_limited LOGIN; END IF; END $$")
+            .execute(&mut c)
+            .await;
+    });
+    let url = pg_server()
+        .replacen("//postgres@", "//braid_limited@", 1)
+        .replacen("//root@", "//braid_limited@", 1);
+    let r = s.braid(&["--url", &url, "upgrade", "heads"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("schema `{}`", s.name)),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("cannot be created"), "{}", r.stderr);
+    assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
+    assert!(!s.has_table("t_r1"));
+}

@@ -250,7 +250,13 @@ impl Db {
                 .await?;
             if exists == 0 {
                 let sql = self.dialect.create_schema().expect("schema");
-                self.exec(&sql).await?;
+                self.exec(&sql).await.map_err(|e| DbError {
+                    message: format!(
+                        "schema `{schema}` (the `schema` setting or DATABASE_SCHEMA) does not exist and cannot be created: {}",
+                        e.message
+                    ),
+                    code: e.code,
+                })?;
             }
         }
         let v = self.dialect.create_version_table();

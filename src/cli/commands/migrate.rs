@@ -176,6 +176,19 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         print_plan(&h, &plan, args.format);
         return Ok(());
     }
+    if !ctx.has_database() {
+        // No database yet (an SQLite file not created): plan against the
+        // empty state first, so that a bad request creates nothing.
+        let plan = match direction {
+            Direction::Up => plan::upgrade(g, &[], &target)?,
+            Direction::Down => plan::downgrade(g, &[], &target)?,
+        };
+        h.check_reversible(&plan)?;
+        if plan.is_empty() {
+            ctx.note("nothing to do: the database is at base");
+            return Ok(());
+        }
+    }
     let mut db = ctx.connect().await?;
     let stop = Arc::new(AtomicBool::new(false));
     let opts = Options {
