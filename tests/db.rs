@@ -607,6 +607,13 @@ fn a_second_process_waits_for_the_lock_and_says_so() {
             "{engine:?}: {}",
             timed.stderr
         );
+        // Where the engine can tell, the message names what holds the lock.
+        let holder = match engine {
+            Engine::Postgres => "held by PostgreSQL backend pid",
+            Engine::Mysql => "held by MySQL connection",
+            Engine::Sqlite => "SQLite write lock held by another process",
+        };
+        assert!(timed.stderr.contains(holder), "{engine:?}: {}", timed.stderr);
     }
 }
 
@@ -918,4 +925,69 @@ fn a_missing_schema_without_rights_to_create_it_is_named() {
     assert!(r.stderr.contains("cannot be created"), "{}", r.stderr);
     assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
     assert!(!s.has_table("t_r1"));
+}
+
+/// Kills braid's own database session from the outside, mid-run.
+fn cut_connection(s: &Scratch) {
+    rt().block_on(async {
+        match s.engine {
+            Engine::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&pg_server()).await.unwrap();
+                sqlx::raw_sql(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE pid <> pg_backend_pid() AND query LIKE '%applied_log%' AND datname = current_database()"
+                ))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            }
+            Engine::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&mysql_server()).await.unwrap();
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT CAST(id AS SIGNED) FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
+                )
+                .bind(&s.name)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+                for id in ids {
+                    let _ = sqlx::raw_sql(&format!("KILL {id}")).execute(&mut c).await;
+                }
+            }
+            Engine::Sqlite => unreachable!("SQLite has no connection to cut"),
+        }
+    });
+}
+
+#[test]
+fn a_cut_connection_ends_with_a_clear_message_and_the_next_run_completes() {
+    for engine in [Engine::Postgres, Engine::Mysql] {
+        let s = Scratch::new(engine);
+        write_logged_chain(&s, 30, 80);
+        let child = s
+            .project
+            .command(&["upgrade", "heads"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(900));
+        cut_connection(&s);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{engine:?}: {stderr}");
+        assert!(stderr.contains("error:"), "{engine:?}: {stderr}");
+        let again = s.braid(&["upgrade", "heads"]);
+        if again.code != 0 {
+            // MySQL cannot roll back: a step cut midway is named.
+            assert_eq!(engine, Engine::Mysql, "{}", again.stderr);
+            assert!(again.stderr.contains("stopped halfway"), "{}", again.stderr);
+            let rev = again.stderr.split('`').nth(1).unwrap().to_owned();
+            let logged = s.scalar(&format!("SELECT COUNT(*) FROM applied_log WHERE rev = '{rev}'"));
+            s.ok(&["resolve", &rev, if logged == 1 { "--applied" } else { "--reverted" }]);
+            s.ok(&["upgrade", "heads"]);
+        }
+        assert_eq!(s.current(), ["r029"], "{engine:?}");
+        assert_eq!(s.scalar("SELECT COUNT(*) FROM applied_log"), 29, "{engine:?}");
+        assert_eq!(s.scalar("SELECT COUNT(DISTINCT rev) FROM applied_log"), 29, "{engine:?}");
+    }
 }
