@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build test alembic-check fuzz lint fmt bench bench-compare run clean services \
+.PHONY: build test alembic-check fuzz soak lint fmt bench bench-compare run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph
@@ -65,6 +65,10 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## soak: 10,000 revisions up, down and up again on SQLite and PostgreSQL, timed
+soak:
+	bash scripts/soak.sh
 
 ## fuzz: the parser, target grammar and graph fuzz properties, 100,000 cases each
 fuzz:

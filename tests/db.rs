@@ -613,7 +613,11 @@ fn a_second_process_waits_for_the_lock_and_says_so() {
             Engine::Mysql => "held by MySQL connection",
             Engine::Sqlite => "SQLite write lock held by another process",
         };
-        assert!(timed.stderr.contains(holder), "{engine:?}: {}", timed.stderr);
+        assert!(
+            timed.stderr.contains(holder),
+            "{engine:?}: {}",
+            timed.stderr
+        );
     }
 }
 
@@ -982,12 +986,30 @@ fn a_cut_connection_ends_with_a_clear_message_and_the_next_run_completes() {
             assert_eq!(engine, Engine::Mysql, "{}", again.stderr);
             assert!(again.stderr.contains("stopped halfway"), "{}", again.stderr);
             let rev = again.stderr.split('`').nth(1).unwrap().to_owned();
-            let logged = s.scalar(&format!("SELECT COUNT(*) FROM applied_log WHERE rev = '{rev}'"));
-            s.ok(&["resolve", &rev, if logged == 1 { "--applied" } else { "--reverted" }]);
+            let logged = s.scalar(&format!(
+                "SELECT COUNT(*) FROM applied_log WHERE rev = '{rev}'"
+            ));
+            s.ok(&[
+                "resolve",
+                &rev,
+                if logged == 1 {
+                    "--applied"
+                } else {
+                    "--reverted"
+                },
+            ]);
             s.ok(&["upgrade", "heads"]);
         }
         assert_eq!(s.current(), ["r029"], "{engine:?}");
-        assert_eq!(s.scalar("SELECT COUNT(*) FROM applied_log"), 29, "{engine:?}");
-        assert_eq!(s.scalar("SELECT COUNT(DISTINCT rev) FROM applied_log"), 29, "{engine:?}");
+        assert_eq!(
+            s.scalar("SELECT COUNT(*) FROM applied_log"),
+            29,
+            "{engine:?}"
+        );
+        assert_eq!(
+            s.scalar("SELECT COUNT(DISTINCT rev) FROM applied_log"),
+            29,
+            "{engine:?}"
+        );
     }
 }
