@@ -937,10 +937,10 @@ fn cut_connection(s: &Scratch) {
         match s.engine {
             Engine::Postgres => {
                 let mut c = sqlx::PgConnection::connect(&pg_server()).await.unwrap();
-                sqlx::raw_sql(&format!(
+                sqlx::raw_sql(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                     WHERE pid <> pg_backend_pid() AND query LIKE '%applied_log%' AND datname = current_database()"
-                ))
+                     WHERE pid <> pg_backend_pid() AND query LIKE '%applied_log%' AND datname = current_database()",
+                )
                 .execute(&mut c)
                 .await
                 .unwrap();
