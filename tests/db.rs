@@ -1013,3 +1013,93 @@ fn a_cut_connection_ends_with_a_clear_message_and_the_next_run_completes() {
         );
     }
 }
+
+#[test]
+fn postgres_tls_parameters_in_the_url_work() {
+    // The machine's PostgreSQL serves TLS with Debian's self-signed
+    // "snakeoil" certificate.
+    let s = Scratch::new(Engine::Postgres);
+    s.write(
+        "migrations/1.sql",
+        &migration(
+            "r1",
+            &[],
+            "",
+            "CREATE TABLE tls_seen AS SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid();",
+            Some("DROP TABLE tls_seen;"),
+        ),
+    );
+    let base = pg_server();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let require = format!("{base}{sep}sslmode=require");
+    s.ok(&["--url", &require, "upgrade", "heads"]);
+    assert_eq!(
+        s.scalar("SELECT COUNT(*) FROM tls_seen WHERE ssl"),
+        1,
+        "the migration ran over TLS"
+    );
+    s.ok(&["--url", &require, "downgrade", "base"]);
+    // Verifying the server against the certificate that signed it works…
+    // (The certificate names `localhost`.)
+    let verify = format!(
+        "{}{sep}sslmode=verify-full&sslrootcert=/etc/ssl/certs/ssl-cert-snakeoil.pem",
+        base.replace("127.0.0.1", "localhost")
+    );
+    s.ok(&["--url", &verify, "upgrade", "heads"]);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM tls_seen WHERE ssl"), 1);
+    // …and against another authority fails clearly, changing nothing.
+    let other = s.project.write("other-ca.pem", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUBogus0000000000000000000000000wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n");
+    let wrong = format!(
+        "{}{sep}sslmode=verify-full&sslrootcert={}",
+        base.replace("127.0.0.1", "localhost"),
+        other.display()
+    );
+    let r = s.braid(&["--url", &wrong, "current"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot connect to"), "{}", r.stderr);
+}
+
+#[test]
+fn mysql_tls_parameters_in_the_url_work() {
+    // `make test` (scripts/services.sh) gives MariaDB a self-signed
+    // certificate for `localhost`.
+    let s = Scratch::new(Engine::Mysql);
+    s.write(
+        "migrations/1.sql",
+        &migration(
+            "r1",
+            &[],
+            "",
+            "CREATE TABLE tls_seen AS SELECT VARIABLE_VALUE AS cipher FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_CIPHER';",
+            Some("DROP TABLE tls_seen;"),
+        ),
+    );
+    let require = format!("{}?ssl-mode=required", s.url);
+    s.ok(&["--url", &require, "upgrade", "heads"]);
+    assert_eq!(
+        s.scalar("SELECT COUNT(*) FROM tls_seen WHERE cipher <> ''"),
+        1,
+        "the migration ran over TLS"
+    );
+    s.ok(&["--url", &require, "downgrade", "base"]);
+    let verify = format!(
+        "{}?ssl-mode=verify_identity&ssl-ca=/etc/mysql/braid-tls-v2/ca.pem",
+        s.url.replace("127.0.0.1", "localhost")
+    );
+    s.ok(&["--url", &verify, "upgrade", "heads"]);
+    assert_eq!(
+        s.scalar("SELECT COUNT(*) FROM tls_seen WHERE cipher <> ''"),
+        1
+    );
+    // Another authority: a clear failure, nothing changed.
+    let other = s.project.write("other-ca.pem", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUBogus0000000000000000000000000wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n");
+    let wrong = format!(
+        "{}?ssl-mode=verify_identity&ssl-ca={}",
+        s.url.replace("127.0.0.1", "localhost"),
+        other.display()
+    );
+    let r = s.braid(&["--url", &wrong, "downgrade", "base"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot connect to"), "{}", r.stderr);
+    assert_eq!(s.current(), ["r1"]);
+}
