@@ -307,6 +307,13 @@ async fn locked(
         .has_version_table()
         .await
         .map_err(db_err("reading the version table"))?;
+    if exists {
+        // A version table Alembic wrote has no history table beside it, and
+        // another process may be creating both right now.
+        db.ensure_tables()
+            .await
+            .map_err(db_err("creating the version and history tables"))?;
+    }
     match &req {
         Request::Upgrade(_) | Request::Downgrade(_) => {}
         Request::Stamp { targets, .. } | Request::Accept(targets) => {

@@ -864,7 +864,12 @@ fn signals_stop_cleanly_and_the_next_run_completes() {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(Duration::from_millis(800));
+            // Once the run is under way (machines under load start slowly).
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while s.current().is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            std::thread::sleep(Duration::from_millis(200));
             let killed = Command::new("kill")
                 .args([signal, &child.id().to_string()])
                 .status()
@@ -974,7 +979,11 @@ fn a_cut_connection_ends_with_a_clear_message_and_the_next_run_completes() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(900));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while s.current().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200));
         cut_connection(&s);
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -51,6 +51,15 @@ fn logged_chain(p: &Project, sleep: &str) {
     }
 }
 
+/// Waits until the run has recorded its first revision.
+fn wait_for_progress(p: &Project) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while p.run(&["current"]).stdout.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+}
+
 fn count(p: &Project, url: &str, schema: Option<&str>) -> i64 {
     let _ = p;
     let rt = tokio::runtime::Builder::new_current_thread()
