@@ -117,7 +117,7 @@ fn a_server_restart_mid_upgrade_ends_clearly_and_the_next_run_completes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(900));
+    wait_for_progress(&p);
     sh(&format!(
         "pg_ctlcluster --skip-systemctl-redirect {version} main stop -m fast"
     ));
@@ -153,7 +153,7 @@ fn a_server_restart_mid_upgrade_ends_clearly_and_the_next_run_completes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(900));
+    wait_for_progress(&q);
     sh(
         "mariadb-admin -h127.0.0.1 -uroot shutdown; for i in $(seq 1 120); do pgrep -x mariadbd >/dev/null || break; sleep 0.5; done",
     );
