@@ -541,3 +541,42 @@ fn check_reports_objects_changed_on_two_branches() {
     assert_eq!(r.code, 1);
     snapshot!(t);
 }
+
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    // `script` gives braid a terminal; piped, it prints plain lines.
+    let p = Project::new();
+    for i in 1..=3 {
+        let prev = format!("r{}", i - 1);
+        let down: Vec<&str> = if i == 1 { vec![] } else { vec![prev.as_str()] };
+        p.write(
+            &format!("migrations/{i}.sql"),
+            &migration(&format!("r{i}"), &down, "", "SELECT 1;", Some("")),
+        );
+    }
+    let cmd = format!("{} upgrade heads", env!("CARGO_BIN_EXE_braid"));
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(p.path())
+        .env("BRAID_NOW", "2025-09-19T14:00:00Z")
+        .env_remove("DATABASE_URL")
+        .env_remove("DATABASE_HOST")
+        .env_remove("BRAID_CONFIG")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.status.success(), "{screen}");
+    assert!(
+        screen.contains("up r2 r2") && screen.contains("2/3"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("\x1b[2K"),
+        "the bar redraws its line: {screen}"
+    );
+    assert!(
+        !screen.contains("[1/3]"),
+        "no plain lines on a terminal: {screen}"
+    );
+    assert!(screen.contains("applied 3 revisions"), "{screen}");
+}
