@@ -269,6 +269,15 @@ pub async fn inspect(db: &mut Db, h: &History) -> Result<Inspection, ExecuteErro
     Ok(out)
 }
 
+/// Reports waiting for a lock to the observer.
+fn waiter(obs: &mut dyn Observer) -> impl FnMut(Option<String>) + '_ {
+    move |holder| {
+        obs.event(Event::Waiting {
+            holder: holder.as_deref(),
+        })
+    }
+}
+
 /// Runs a request under the lock, releasing it on every path.
 pub async fn run(
     db: &mut Db,
@@ -277,13 +286,9 @@ pub async fn run(
     opts: &Options,
     obs: &mut dyn Observer,
 ) -> Result<Outcome, ExecuteError> {
-    db.lock(opts.lock_timeout, &mut |holder| {
-        obs.event(Event::Waiting {
-            holder: holder.as_deref(),
-        })
-    })
-    .await
-    .map_err(db_err("taking the migration lock"))?;
+    db.lock(opts.lock_timeout, &mut waiter(obs))
+        .await
+        .map_err(db_err("taking the migration lock"))?;
     let result = locked(db, h, req, opts, obs).await;
     let unlocked = db
         .unlock()
@@ -565,13 +570,9 @@ async fn run_step(
         });
     }
 
-    db.begin(opts.lock_timeout, &mut |holder| {
-        obs.event(Event::Waiting {
-            holder: holder.as_deref(),
-        })
-    })
-    .await
-    .map_err(db_err("starting a transaction"))?;
+    db.begin(opts.lock_timeout, &mut waiter(obs))
+        .await
+        .map_err(db_err("starting a transaction"))?;
     if db.engine() == Engine::Sqlite {
         // SQLite has no run lock: under the write lock just taken, check
         // that no other process moved the version table meanwhile.
@@ -643,13 +644,9 @@ async fn stamp(
     opts: &Options,
     obs: &mut dyn Observer,
 ) -> Result<Outcome, ExecuteError> {
-    db.begin(opts.lock_timeout, &mut |holder| {
-        obs.event(Event::Waiting {
-            holder: holder.as_deref(),
-        })
-    })
-    .await
-    .map_err(db_err("starting a transaction"))?;
+    db.begin(opts.lock_timeout, &mut waiter(obs))
+        .await
+        .map_err(db_err("starting a transaction"))?;
     let result = async {
         let recorded = db
             .read_heads()

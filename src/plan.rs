@@ -79,6 +79,15 @@ pub fn normalize_heads(g: &Graph, heads: &[Node]) -> Vec<Node> {
     tops(g, &applied_set(g, heads))
 }
 
+/// The marked revisions, sorted by id.
+fn marked(g: &Graph, set: &[bool]) -> Vec<Node> {
+    g.sorted_nodes()
+        .iter()
+        .copied()
+        .filter(|n| set[n.index()])
+        .collect()
+}
+
 /// The steps that apply every revision of `need` (none of them applied),
 /// in upgrade order.
 fn upgrade_steps(g: &Graph, before: &[Node], need: &[bool]) -> Plan {
@@ -106,12 +115,7 @@ fn upgrade_steps(g: &Graph, before: &[Node], need: &[bool]) -> Plan {
             }
         })
         .collect();
-    let after = g
-        .sorted_nodes()
-        .iter()
-        .copied()
-        .filter(|n| heads[n.index()])
-        .collect();
+    let after = marked(g, &heads);
     Plan {
         direction: Direction::Up,
         before: before.to_vec(),
@@ -154,12 +158,7 @@ fn downgrade_steps(g: &Graph, before: &[Node], applied: &[bool], remove: &[bool]
             }
         })
         .collect();
-    let after = g
-        .sorted_nodes()
-        .iter()
-        .copied()
-        .filter(|n| heads[n.index()])
-        .collect();
+    let after = marked(g, &heads);
     Plan {
         direction: Direction::Down,
         before: before.to_vec(),

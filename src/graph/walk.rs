@@ -127,39 +127,28 @@ impl Graph {
     /// dependencies, branches kept together.
     pub fn upgrade_order(&self, set: &[bool]) -> Vec<Node> {
         // Start from the set's tops, so a branch is walked whole.
-        let tops: Vec<Node> = self
-            .sorted_nodes()
-            .iter()
-            .copied()
-            .filter(|n| {
-                set[n.index()]
-                    && !self
-                        .children(*n)
-                        .iter()
-                        .chain(self.dependents(*n))
-                        .any(|c| set[c.index()])
-            })
-            .collect();
+        let tops = self.ends(set, Toward::Descendants);
         self.postorder(&tops, Toward::Ancestors, set)
     }
 
     /// The revisions of `set` in downgrade order: each before its parents
     /// and dependencies, branches kept together.
     pub fn downgrade_order(&self, set: &[bool]) -> Vec<Node> {
-        let roots: Vec<Node> = self
-            .sorted_nodes()
+        let roots = self.ends(set, Toward::Ancestors);
+        self.postorder(&roots, Toward::Descendants, set)
+    }
+
+    /// The revisions of `set` with no neighbour in `set` toward `toward`,
+    /// sorted by id.
+    fn ends(&self, set: &[bool], toward: Toward) -> Vec<Node> {
+        self.sorted_nodes()
             .iter()
             .copied()
             .filter(|n| {
-                set[n.index()]
-                    && !self
-                        .parents(*n)
-                        .iter()
-                        .chain(self.dependencies(*n))
-                        .any(|p| set[p.index()])
+                let (a, b) = self.next(*n, toward, true);
+                set[n.index()] && !a.iter().chain(b).any(|m| set[m.index()])
             })
-            .collect();
-        self.postorder(&roots, Toward::Descendants, set)
+            .collect()
     }
 
     /// Every revision, newest first (the order of `history`).

@@ -54,6 +54,23 @@ fn lineage(g: &Graph, n: Node) -> Vec<bool> {
     set
 }
 
+/// The applied revisions on a branch (`on`) that no applied child follows:
+/// a child on the branch only (`within_branch`, Alembic's upgrade walk), or
+/// any child (its `_get_all_current`, for downgrades).
+fn applied_tips(g: &Graph, current: &[Node], on: &[bool], within_branch: bool) -> Vec<Node> {
+    let applied = g.ancestors(current.iter().copied(), true);
+    g.nodes()
+        .filter(|n| {
+            applied[n.index()]
+                && on[n.index()]
+                && !g
+                    .children(*n)
+                    .iter()
+                    .any(|c| applied[c.index()] && (!within_branch || on[c.index()]))
+        })
+        .collect()
+}
+
 /// The graph's heads on the branch of `label` (all heads without one).
 fn heads_on(g: &Graph, label: Option<Node>) -> Vec<Node> {
     let heads = g.heads();
@@ -259,18 +276,7 @@ pub fn resolve_upgrade(g: &Graph, current: &[Node], t: &Target) -> Result<Vec<No
                     if start.is_empty() {
                         // The branch is not at a current head (it hangs off an
                         // applied ancestor): start from its applied tip.
-                        let applied = g.ancestors(current.iter().copied(), true);
-                        start = g
-                            .nodes()
-                            .filter(|n| {
-                                applied[n.index()]
-                                    && on[n.index()]
-                                    && !g
-                                        .children(*n)
-                                        .iter()
-                                        .any(|c| applied[c.index()] && on[c.index()])
-                            })
-                            .collect();
+                        start = applied_tips(g, current, &on, true);
                     }
                     start
                 }
@@ -348,15 +354,7 @@ pub fn resolve_downgrade(
                     if on_branch.is_empty() {
                         // Alembic's `_get_all_current`: the branch's applied tip
                         // may be implied by a head on another branch.
-                        let applied = g.ancestors(current.iter().copied(), true);
-                        on_branch = g
-                            .nodes()
-                            .filter(|n| {
-                                applied[n.index()]
-                                    && on[n.index()]
-                                    && !g.children(*n).iter().any(|c| applied[c.index()])
-                            })
-                            .collect();
+                        on_branch = applied_tips(g, current, &on, false);
                     }
                     match on_branch.as_slice() {
                         [] => {
