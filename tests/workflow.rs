@@ -136,6 +136,12 @@ fn every_migrate_target(p: &Project, env: &[(&str, &str)], head: &str) {
         dot.contains("\"c60a8d15e7f2\" [label=\"c60a8d15e7f2\\nadd orders\""),
         "{dot}"
     );
+    // Graphviz is installed by `make test` (scripts/services.sh): the SVG too.
+    let svg = std::fs::read_to_string(p.path().join("migrations.svg")).unwrap();
+    assert!(
+        svg.contains("c60a8d15e7f2") && svg.contains("<svg"),
+        "{graph}"
+    );
     let reset = ok(p, env, &["migrate-reset", "FORCE=1"]);
     assert!(reset.contains("current: base"), "{reset}");
     // Asking first: without a "yes" nothing is reverted.
