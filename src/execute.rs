@@ -551,16 +551,14 @@ async fn run_step(
                 break;
             }
         }
-        db.rollback().await.map_err(db_err("rolling back"))?;
-        let _ = db
-            .record_history(
-                m.id.as_str(),
-                direction,
-                Some(&checksum),
-                status::ROLLED_BACK,
-                Some(&batch_error.message),
-            )
-            .await;
+        roll_back_step(
+            db,
+            m.id.as_str(),
+            direction,
+            &checksum,
+            &batch_error.message,
+        )
+        .await?;
         return Err(match culprit {
             Some((stmt, e)) => failed(stmt, e, true),
             None => ExecuteError::Database {
@@ -589,17 +587,7 @@ async fn run_step(
     if transactional {
         for stmt in &statements {
             if let Err(e) = db.exec(stmt.text).await {
-                db.rollback().await.map_err(db_err("rolling back"))?;
-                // A record of the attempt; it blocks nothing.
-                let _ = db
-                    .record_history(
-                        m.id.as_str(),
-                        direction,
-                        Some(&checksum),
-                        status::ROLLED_BACK,
-                        Some(&e.message),
-                    )
-                    .await;
+                roll_back_step(db, m.id.as_str(), direction, &checksum, &e.message).await?;
                 return Err(failed(stmt, e, true));
             }
         }
@@ -634,6 +622,28 @@ async fn run_step(
     let done = format!("{}COMMIT;", book(db, Some(row)));
     db.exec(&done).await.map_err(db_err("recording the step"))?;
     Ok(StepResult::Done)
+}
+
+/// Rolls a failed step back and records the attempt (a record only: it
+/// blocks nothing).
+async fn roll_back_step(
+    db: &mut Db,
+    revision: &str,
+    direction: &str,
+    checksum: &str,
+    message: &str,
+) -> Result<(), ExecuteError> {
+    db.rollback().await.map_err(db_err("rolling back"))?;
+    let _ = db
+        .record_history(
+            revision,
+            direction,
+            Some(checksum),
+            status::ROLLED_BACK,
+            Some(message),
+        )
+        .await;
+    Ok(())
 }
 
 async fn stamp(
