@@ -19,7 +19,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 pub use dialect::Dialect;
 
 use crate::config::{Engine, Settings};
-use crate::revision::Direction;
 
 /// An error the database reported, or a failure to reach it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -670,10 +669,6 @@ fn unquote_last(quoted: &str) -> String {
     inner[start..].replace(&format!("{q}{q}"), &q.to_string())
 }
 
-/// `up`/`down` as stored in the history.
-pub fn direction_name(d: Direction) -> &'static str {
-    d.as_str()
-}
 
 #[cfg(test)]
 mod tests {
