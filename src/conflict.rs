@@ -3,13 +3,17 @@
 //! the current heads. Two teams altering the same table in an order nobody
 //! chose is the hazard; `check` reports each pair (`--strict`: as errors).
 //!
-//! The SQL is read with a real parser (sqlparser, in the URL's dialect);
-//! a statement it cannot parse is left out, not guessed at.
+//! The SQL is read with a real parser (sqlparser, in the URL's dialect):
+//! DDL (tables, columns, indexes) and data changes (INSERT, UPDATE, DELETE
+//! touch their table); a statement it cannot parse is left out, not
+//! guessed at.
 
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::fmt;
 
-use sqlparser::ast::{AlterTableOperation, ObjectName, ObjectType, Statement};
+use sqlparser::ast::{
+    AlterTableOperation, FromTable, ObjectName, ObjectType, Statement, TableFactor, TableObject,
+};
 use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
@@ -131,6 +135,26 @@ fn objects(stmt: &Statement, out: &mut BTreeSet<Object>) {
                 out.insert(Object::Index(name(n)));
             }
             out.insert(Object::Table(name(&ci.table_name)));
+        }
+        // Data changes touch a table too: two branches rewriting the same
+        // rows in an order nobody chose is the same hazard.
+        Statement::Insert(insert) => {
+            if let TableObject::TableName(n) = &insert.table {
+                out.insert(Object::Table(name(n)));
+            }
+        }
+        Statement::Update { table, .. } => {
+            if let TableFactor::Table { name: n, .. } = &table.relation {
+                out.insert(Object::Table(name(n)));
+            }
+        }
+        Statement::Delete(delete) => {
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+            for t in from {
+                if let TableFactor::Table { name: n, .. } = &t.relation {
+                    out.insert(Object::Table(name(n)));
+                }
+            }
         }
         Statement::Drop {
             object_type, names, ..

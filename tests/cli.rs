@@ -580,3 +580,50 @@ fn a_terminal_gets_a_progress_bar() {
     );
     assert!(screen.contains("applied 3 revisions"), "{screen}");
 }
+
+#[test]
+fn data_changes_on_two_branches_are_conflicts_too() {
+    let p = Project::new();
+    p.write(
+        "migrations/r0.sql",
+        &migration(
+            "r0",
+            &[],
+            "",
+            "CREATE TABLE users (id integer, email text);",
+            Some(""),
+        ),
+    );
+    p.write(
+        "migrations/a1.sql",
+        &migration(
+            "a1",
+            &["r0"],
+            "",
+            "UPDATE users SET email = lower(email);",
+            Some(""),
+        ),
+    );
+    p.write(
+        "migrations/b1.sql",
+        &migration(
+            "b1",
+            &["r0"],
+            "",
+            "DELETE FROM users WHERE email IS NULL;\nINSERT INTO audit VALUES (1);",
+            Some(""),
+        ),
+    );
+    p.write(
+        "migrations/m.sql",
+        &migration("m", &["a1", "b1"], "", "", Some("")),
+    );
+    let r = p.run(&["check", "--no-db", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let conflicts = v["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["object"], "table `users`");
+    assert_eq!(conflicts[0]["revisions"], serde_json::json!(["a1", "b1"]));
+    assert_eq!(conflicts[0]["merge"], "m");
+}

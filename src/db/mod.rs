@@ -669,7 +669,6 @@ fn unquote_last(quoted: &str) -> String {
     inner[start..].replace(&format!("{q}{q}"), &q.to_string())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
