@@ -352,8 +352,8 @@ async fn locked(
             .map_err(db_err("creating the version and history tables"))?;
     }
     match req {
-        Request::Upgrade(t) => migrate(db, h, Direction::Up, t, opts, obs).await,
-        Request::Downgrade(t) => migrate(db, h, Direction::Down, t, opts, obs).await,
+        Request::Upgrade(t) => migrate(db, h, exists, Direction::Up, t, opts, obs).await,
+        Request::Downgrade(t) => migrate(db, h, exists, Direction::Down, t, opts, obs).await,
         Request::Stamp { targets, purge } => stamp(db, h, targets, purge, opts, obs).await,
         Request::Accept(targets) => accept(db, h, targets).await,
         Request::Resolve { .. } => unreachable!("handled above"),
@@ -377,16 +377,14 @@ fn plan_to(h: &History, current: &[Node], dest: &Dest, text: &str) -> Result<Pla
 async fn migrate(
     db: &mut Db,
     h: &History,
+    // Whether the version table exists (the caller has just checked).
+    exists: bool,
     direction: Direction,
     t: &Target,
     opts: &Options,
     obs: &mut dyn Observer,
 ) -> Result<Outcome, ExecuteError> {
     let g = &h.graph;
-    let exists = db
-        .has_version_table()
-        .await
-        .map_err(db_err("reading the version table"))?;
     let recorded = if exists {
         db.read_heads()
             .await
@@ -646,6 +644,22 @@ async fn roll_back_step(
     Ok(())
 }
 
+/// The version-table rows to delete and to insert to go from `before` to
+/// `after`.
+fn head_changes<'a>(before: &'a [String], after: &'a [String]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let removed = before
+        .iter()
+        .filter(|r| !after.contains(r))
+        .map(String::as_str)
+        .collect();
+    let added = after
+        .iter()
+        .filter(|a| !before.contains(a))
+        .map(String::as_str)
+        .collect();
+    (removed, added)
+}
+
 async fn stamp(
     db: &mut Db,
     h: &History,
@@ -670,22 +684,14 @@ async fn stamp(
         };
         let new = plan::stamp(&h.graph, &current, targets, purge)?;
         let new_ids = sorted_ids(h, &new);
-        let removed: Vec<&str> = recorded
-            .iter()
-            .filter(|r| !new_ids.contains(r))
-            .map(String::as_str)
-            .collect();
-        let added: Vec<&str> = new_ids
-            .iter()
-            .filter(|n| !recorded.contains(n))
-            .map(String::as_str)
-            .collect();
+        let (removed, added) = head_changes(&recorded, &new_ids);
         db.update_heads(&removed, &added)
             .await
             .map_err(db_err("updating the version table"))?;
         for a in &added {
             let m = h.migration(h.graph.node(a).expect("known"));
-            db.insert_history(
+            // Only a pending row needs its id read back.
+            db.record_history(
                 a,
                 "stamp",
                 Some(&m.checksum.to_string()),
@@ -735,7 +741,7 @@ async fn accept(db: &mut Db, h: &History, targets: &[Target]) -> Result<Outcome,
     }
     let mut steps = Vec::new();
     for c in &changed {
-        db.insert_history(&c.revision, "accept", Some(&c.current), status::DONE, None)
+        db.record_history(&c.revision, "accept", Some(&c.current), status::DONE, None)
             .await
             .map_err(db_err("writing the history"))?;
         steps.push((c.revision.clone(), Direction::Up));
@@ -777,16 +783,7 @@ async fn resolve(
         let after = plan::heads_after_step(&h.graph, &current, n, direction);
         heads = sorted_ids(h, &after);
     }
-    let removed: Vec<&str> = recorded
-        .iter()
-        .filter(|r| !heads.contains(r))
-        .map(String::as_str)
-        .collect();
-    let added: Vec<&str> = heads
-        .iter()
-        .filter(|x| !recorded.contains(x))
-        .map(String::as_str)
-        .collect();
+    let (removed, added) = head_changes(&recorded, &heads);
     db.begin(None, &mut |_| {})
         .await
         .map_err(db_err("starting a transaction"))?;

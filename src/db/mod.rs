@@ -208,33 +208,23 @@ impl Db {
 
     /// Whether the version table exists (reading commands create nothing).
     pub async fn has_version_table(&mut self) -> Result<bool, DbError> {
-        let vt = self.dialect.version_table.clone();
-        let n = match self.engine() {
-            Engine::Postgres => {
-                self.count(
-                    "SELECT CASE WHEN to_regclass($1) IS NULL THEN 0::bigint ELSE 1::bigint END",
-                    &[&vt],
-                )
-                .await?
-            }
-            Engine::Mysql => {
-                let name = unquote_last(&vt);
-                self.count(
-                    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
-                    &[&name],
-                )
-                .await?
-            }
-            Engine::Sqlite => {
-                let name = unquote_last(&vt);
-                self.count(
-                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-                    &[&name],
-                )
-                .await?
-            }
+        let vt = &self.dialect.version_table;
+        let (sql, name) = match self.engine() {
+            // `to_regclass` takes the quoted, schema-qualified name.
+            Engine::Postgres => (
+                "SELECT CASE WHEN to_regclass($1) IS NULL THEN 0::bigint ELSE 1::bigint END",
+                vt.clone(),
+            ),
+            Engine::Mysql => (
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+                unquote_last(vt),
+            ),
+            Engine::Sqlite => (
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                unquote_last(vt),
+            ),
         };
-        Ok(n > 0)
+        Ok(self.count(sql, &[&name]).await? > 0)
     }
 
     /// Creates the schema (PostgreSQL), the version table and the history
