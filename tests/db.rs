@@ -504,37 +504,14 @@ fn a_changed_applied_file_stops_upgrade_until_accepted() {
     }
 }
 
-/// 50 revisions, each logging itself into `applied_log`.
+/// `common::logged_chain`, each revision taking `sleep_ms` on this engine.
 fn write_logged_chain(s: &Scratch, n: usize, sleep_ms: u32) {
-    s.write(
-        "migrations/000.sql",
-        &migration(
-            "r000",
-            &[],
-            "",
-            "CREATE TABLE applied_log (rev varchar(20) NOT NULL);",
-            Some("DROP TABLE applied_log;"),
-        ),
-    );
-    for i in 1..n {
-        let rev = format!("r{i:03}");
-        let prev = format!("r{:03}", i - 1);
-        let mut up = format!("INSERT INTO applied_log VALUES ('{rev}');");
-        if sleep_ms > 0 {
-            up.push('\n');
-            up.push_str(&s.sleep_sql(sleep_ms));
-        }
-        s.write(
-            &format!("migrations/{i:03}.sql"),
-            &migration(
-                &rev,
-                &[&prev],
-                "",
-                &up,
-                Some(&format!("DELETE FROM applied_log WHERE rev = '{rev}';")),
-            ),
-        );
-    }
+    let sleep = if sleep_ms > 0 {
+        s.sleep_sql(sleep_ms)
+    } else {
+        String::new()
+    };
+    common::logged_chain(&s.project, n, &sleep);
 }
 
 #[test]
@@ -658,7 +635,12 @@ fn a_killed_upgrade_resumes_with_every_revision_applied_once() {
                 .spawn()
                 .unwrap();
             // Somewhere in the middle of the run.
-            let nanos = Instant::now().elapsed().subsec_nanos() as u64 + attempt * 137;
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos() as u64
+                / 1_000_000
+                + attempt * 137;
             std::thread::sleep(Duration::from_millis(250 + nanos % 400));
             child.kill().unwrap();
             child.wait().unwrap();
@@ -868,12 +850,7 @@ fn signals_stop_cleanly_and_the_next_run_completes() {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            // Once the run is under way (machines under load start slowly).
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while s.current().is_empty() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            std::thread::sleep(Duration::from_millis(200));
+            common::wait_until_under_way(&s.project);
             let killed = Command::new("kill")
                 .args([signal, &child.id().to_string()])
                 .status()
@@ -983,11 +960,7 @@ fn a_cut_connection_ends_with_a_clear_message_and_the_next_run_completes() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while s.current().is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        std::thread::sleep(Duration::from_millis(200));
+        common::wait_until_under_way(&s.project);
         cut_connection(&s);
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -1,6 +1,8 @@
 //! Runs every scenario in `graph-fixtures/`: a graph, questions about it,
 //! and the expected answers (see graph-fixtures/README.md).
 
+mod common;
+
 use std::path::Path;
 
 use braid::graph::{Graph, Node, Record};
@@ -43,32 +45,23 @@ struct Question {
     alembic: Option<String>,
 }
 
-/// `id: parent parent | dep dep @label` lines.
+/// Records from the fixture's graph lines.
 fn records(spec: &str) -> Vec<Record> {
-    spec.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|line| {
-            let (id, rest) = line.split_once(':').expect("`id: …`");
-            let (mut parents, mut deps, mut labels, mut in_deps) =
-                (Vec::new(), Vec::new(), Vec::new(), false);
-            for word in rest.split_whitespace() {
-                if word == "|" {
-                    in_deps = true;
-                } else if let Some(l) = word.strip_prefix('@') {
-                    labels.push(BranchLabel::new(l).unwrap());
-                } else if in_deps {
-                    deps.push(word.to_owned());
-                } else {
-                    parents.push(RevisionId::new(word).unwrap());
-                }
-            }
-            Record {
-                id: RevisionId::new(id.trim()).unwrap(),
-                parents,
-                depends_on: deps,
-                labels,
-            }
+    common::graph_lines(spec)
+        .into_iter()
+        .map(|g| Record {
+            id: RevisionId::new(g.id).unwrap(),
+            parents: g
+                .parents
+                .into_iter()
+                .map(|p| RevisionId::new(p).unwrap())
+                .collect(),
+            depends_on: g.depends_on,
+            labels: g
+                .labels
+                .into_iter()
+                .map(|l| BranchLabel::new(l).unwrap())
+                .collect(),
         })
         .collect()
 }

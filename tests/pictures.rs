@@ -14,37 +14,25 @@ fn materialize(p: &Project, fixture: &str) -> Vec<String> {
         .join(fixture);
     let v: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut ids = Vec::new();
-    for line in v["graph"]
-        .as_str()
-        .unwrap()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        let (id, rest) = line.split_once(':').unwrap();
-        let (mut parents, mut deps, mut labels, mut in_deps) = (vec![], vec![], vec![], false);
-        for w in rest.split_whitespace() {
-            if w == "|" {
-                in_deps = true;
-            } else if let Some(l) = w.strip_prefix('@') {
-                labels.push(format!("\"{l}\""));
-            } else if in_deps {
-                deps.push(format!("\"{w}\""));
-            } else {
-                parents.push(format!("\"{w}\""));
-            }
-        }
-        let id = id.trim();
+    for g in common::graph_lines(v["graph"].as_str().unwrap()) {
+        let quoted = |items: &[String]| {
+            items
+                .iter()
+                .map(|x| format!("\"{x}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let id = &g.id;
         p.write(
             &format!("migrations/{id}.sql"),
             &format!(
                 "-- revision = \"{id}\"\n-- down_revisions = [{}]\n-- branch_labels = [{}]\n-- depends_on = [{}]\n-- message = \"change {id}\"\n\n-- braid:up\nCREATE TABLE t_{id} (id integer);\n\n-- braid:down\nDROP TABLE t_{id};\n",
-                parents.join(", "),
-                labels.join(", "),
-                deps.join(", ")
+                quoted(&g.parents),
+                quoted(&g.labels),
+                quoted(&g.depends_on)
             ),
         );
-        ids.push(id.to_owned());
+        ids.push(g.id);
     }
     ids
 }

@@ -6,9 +6,8 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use common::{Project, migration};
+use common::Project;
 
 fn sh(cmd: &str) {
     let ok = Command::new("bash")
@@ -23,41 +22,6 @@ fn braid_ok(p: &Project, args: &[&str]) -> String {
     let r = p.run(args);
     assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
     r.stdout
-}
-
-fn logged_chain(p: &Project, sleep: &str) {
-    p.write(
-        "migrations/000.sql",
-        &migration(
-            "r000",
-            &[],
-            "",
-            "CREATE TABLE applied_log (rev varchar(20) NOT NULL);",
-            Some("DROP TABLE applied_log;"),
-        ),
-    );
-    for i in 1..30 {
-        let up = format!("INSERT INTO applied_log VALUES ('r{i:03}');\n{sleep}");
-        p.write(
-            &format!("migrations/{i:03}.sql"),
-            &migration(
-                &format!("r{i:03}"),
-                &[&format!("r{:03}", i - 1)],
-                "",
-                &up,
-                Some(""),
-            ),
-        );
-    }
-}
-
-/// Waits until the run has recorded its first revision.
-fn wait_for_progress(p: &Project) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while p.run(&["current"]).stdout.is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(200));
 }
 
 fn count(p: &Project, url: &str, schema: Option<&str>) -> i64 {
@@ -108,7 +72,7 @@ fn a_server_restart_mid_upgrade_ends_clearly_and_the_next_run_completes() {
         "braid.toml",
         &format!("[database]\nurl = \"{pg}\"\nschema = \"braid_restart\"\n"),
     );
-    logged_chain(&p, "SELECT pg_sleep(0.08);");
+    common::logged_chain(&p, 30, "SELECT pg_sleep(0.08);");
     sh(&format!(
         "psql -q {pg} -c 'DROP SCHEMA IF EXISTS braid_restart CASCADE'"
     ));
@@ -117,7 +81,7 @@ fn a_server_restart_mid_upgrade_ends_clearly_and_the_next_run_completes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_progress(&p);
+    common::wait_until_under_way(&p);
     sh(&format!(
         "pg_ctlcluster --skip-systemctl-redirect {version} main stop -m fast"
     ));
@@ -147,13 +111,13 @@ fn a_server_restart_mid_upgrade_ends_clearly_and_the_next_run_completes() {
     let my = "mysql://root@127.0.0.1:3306/braid_restart";
     let q = Project::new();
     q.write("braid.toml", &format!("[database]\nurl = \"{my}\"\n"));
-    logged_chain(&q, "DO SLEEP(0.08);");
+    common::logged_chain(&q, 30, "DO SLEEP(0.08);");
     let child = q
         .command(&["upgrade", "heads"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_progress(&q);
+    common::wait_until_under_way(&q);
     sh(
         "mariadb-admin -h127.0.0.1 -uroot shutdown; for i in $(seq 1 120); do pgrep -x mariadbd >/dev/null || break; sleep 0.5; done",
     );

@@ -49,17 +49,10 @@ fn make(p: &Project, env: &[(&str, &str)], args: &[&str]) -> Out {
         .arg(format!("BRAID={}", env!("CARGO_BIN_EXE_braid")))
         .args(args)
         .current_dir(p.path());
-    for var in [
-        "DATABASE_URL",
-        "DATABASE_HOST",
-        "DATABASE_PORT",
-        "DATABASE_NAME",
-        "DATABASE_USER",
-        "DATABASE_PASSWORD",
-        "DATABASE_SCHEMA",
-        "MAKEFLAGS",
-        "MAKELEVEL",
-    ] {
+    for var in common::SETTINGS_VARS
+        .iter()
+        .chain(&["MAKEFLAGS", "MAKELEVEL"])
+    {
         c.env_remove(var);
     }
     c.env("BRAID_NOW", "2025-11-01T12:00:00Z");

@@ -4,6 +4,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The environment variables braid reads its settings from: tests clear
+/// them so the machine's own settings never leak in.
+pub const SETTINGS_VARS: [&str; 8] = [
+    "DATABASE_URL",
+    "DATABASE_HOST",
+    "DATABASE_PORT",
+    "DATABASE_NAME",
+    "DATABASE_USER",
+    "DATABASE_PASSWORD",
+    "DATABASE_SCHEMA",
+    "BRAID_CONFIG",
+];
+
 /// A scratch project directory and a way to run braid in it.
 pub struct Project {
     pub dir: tempfile::TempDir,
@@ -44,17 +57,7 @@ impl Project {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_braid"));
         c.args(args).current_dir(self.path());
-        for var in [
-            "DATABASE_URL",
-            "DATABASE_HOST",
-            "DATABASE_PORT",
-            "DATABASE_NAME",
-            "DATABASE_USER",
-            "DATABASE_PASSWORD",
-            "DATABASE_SCHEMA",
-            "BRAID_CONFIG",
-            "NO_COLOR",
-        ] {
+        for var in SETTINGS_VARS.iter().chain(&["NO_COLOR"]) {
             c.env_remove(var);
         }
         for (k, v) in &self.env {
@@ -124,4 +127,84 @@ macro_rules! snapshot {
             insta::assert_snapshot!($t);
         });
     };
+}
+
+/// One line of the graph-fixtures format:
+/// `id: parent parent | dependency dependency @label`.
+pub struct GraphLine {
+    pub id: String,
+    pub parents: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub labels: Vec<String>,
+}
+
+/// Parses a graph-fixtures graph (blank lines and `#` comments skipped).
+pub fn graph_lines(spec: &str) -> Vec<GraphLine> {
+    spec.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let (id, rest) = line.split_once(':').expect("`id: …`");
+            let mut g = GraphLine {
+                id: id.trim().to_owned(),
+                parents: Vec::new(),
+                depends_on: Vec::new(),
+                labels: Vec::new(),
+            };
+            let mut in_deps = false;
+            for word in rest.split_whitespace() {
+                if word == "|" {
+                    in_deps = true;
+                } else if let Some(l) = word.strip_prefix('@') {
+                    g.labels.push(l.to_owned());
+                } else if in_deps {
+                    g.depends_on.push(word.to_owned());
+                } else {
+                    g.parents.push(word.to_owned());
+                }
+            }
+            g
+        })
+        .collect()
+}
+
+/// A chain of `n` revisions: the first creates `applied_log`, each other
+/// one logs itself there (then runs `sleep`, SQL that takes a while, if
+/// any), so a test can count how often each revision's effect happened.
+pub fn logged_chain(p: &Project, n: usize, sleep: &str) {
+    p.write(
+        "migrations/000.sql",
+        &migration(
+            "r000",
+            &[],
+            "",
+            "CREATE TABLE applied_log (rev varchar(20) NOT NULL);",
+            Some("DROP TABLE applied_log;"),
+        ),
+    );
+    for i in 1..n {
+        let rev = format!("r{i:03}");
+        let prev = format!("r{:03}", i - 1);
+        let up = format!("INSERT INTO applied_log VALUES ('{rev}');\n{sleep}");
+        p.write(
+            &format!("migrations/{i:03}.sql"),
+            &migration(
+                &rev,
+                &[&prev],
+                "",
+                &up,
+                Some(&format!("DELETE FROM applied_log WHERE rev = '{rev}';")),
+            ),
+        );
+    }
+}
+
+/// Waits until a run started in the background has recorded its first
+/// revision (machines under load start slowly), then a little more.
+pub fn wait_until_under_way(p: &Project) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while p.run(&["current"]).stdout.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
 }
