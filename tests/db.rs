@@ -8,7 +8,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Project, migration};
 use sqlx::Connection;
