@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use crate::graph::Node;
 use crate::history::History;
 use crate::migration::Migration;
-use crate::migration::split::{Lexer, split};
+use crate::migration::split::{Lexer, split, words};
 use crate::plan::Plan;
 use crate::revision::Direction;
 
@@ -36,45 +36,6 @@ pub struct Lint {
     pub path: PathBuf,
     pub line: usize,
     pub message: String,
-}
-
-/// The upper-cased words of a statement, outside quotes and comments.
-fn words(stmt: &str) -> Vec<String> {
-    let b = stmt.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            c if c.is_ascii_alphanumeric() || c == b'_' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
-                out.push(stmt[start..i].to_ascii_uppercase());
-            }
-            _ => i += 1,
-        }
-    }
-    out
 }
 
 fn starts(w: &[String], prefix: &[&str]) -> bool {
@@ -144,7 +105,7 @@ fn lint_section(m: &Migration, direction: Direction, lexer: Lexer, out: &mut Vec
     };
     let sql = &m.source[section.range.clone()];
     for stmt in split(sql, section.first_line, lexer) {
-        let w = words(stmt.text);
+        let w = words(stmt.text, lexer);
         if m.transactional
             && let Some(what) = outside_transaction_only(&w)
         {
@@ -213,7 +174,7 @@ mod tests {
     use super::*;
 
     fn w(s: &str) -> Vec<String> {
-        words(s)
+        words(s, Lexer::POSTGRES)
     }
 
     #[test]

@@ -68,58 +68,12 @@ pub fn split<'a>(sql: &'a str, first_line: usize, lexer: Lexer) -> Vec<Statement
     };
 
     while i < bytes.len() {
+        if let Some(next) = skip_opaque(sql, i, lexer) {
+            i = next;
+            continue;
+        }
         let b = bytes[i];
         match b {
-            b'\'' | b'"' | b'`' => {
-                i += 1;
-                while i < bytes.len() {
-                    if lexer.backslash_escapes && bytes[i] == b'\\' && b == b'\'' {
-                        i += 2;
-                        continue;
-                    }
-                    if bytes[i] == b {
-                        if i + 1 < bytes.len() && bytes[i + 1] == b {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b'$' if lexer.dollar_quotes => {
-                // `$tag$` where tag is empty or an identifier not starting
-                // with a digit (`$1` is a parameter).
-                let mut j = i + 1;
-                while j < bytes.len() && is_word_byte(bytes[j]) {
-                    j += 1;
-                }
-                let tag_ok = j < bytes.len()
-                    && bytes[j] == b'$'
-                    && !bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
-                if tag_ok {
-                    let tag = &sql[i..=j];
-                    match sql[j + 1..].find(tag) {
-                        Some(end) => i = j + 1 + end + tag.len(),
-                        None => i = bytes.len(),
-                    }
-                } else {
-                    i += 1;
-                }
-            }
             b';' => {
                 if in_trigger && depth > 0 {
                     i += 1;
@@ -156,6 +110,80 @@ pub fn split<'a>(sql: &'a str, first_line: usize, lexer: Lexer) -> Vec<Statement
         }
     }
     push(start, bytes.len().min(sql.len()), &mut out);
+    out
+}
+
+/// If a quoted string or identifier, a comment, or (PostgreSQL) a dollar
+/// quote starts at byte `i`, the index just after it: nothing inside one
+/// is SQL structure.
+fn skip_opaque(sql: &str, i: usize, lexer: Lexer) -> Option<usize> {
+    let bytes = sql.as_bytes();
+    let end = |j: usize| Some(j.min(bytes.len()));
+    match bytes[i] {
+        q @ (b'\'' | b'"' | b'`') => {
+            let mut j = i + 1;
+            while j < bytes.len() {
+                if lexer.backslash_escapes && bytes[j] == b'\\' && q == b'\'' {
+                    j += 2;
+                    continue;
+                }
+                if bytes[j] == q {
+                    if bytes.get(j + 1) == Some(&q) {
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                j += 1;
+            }
+            end(j + 1)
+        }
+        b'-' if bytes.get(i + 1) == Some(&b'-') => {
+            end(sql[i..].find('\n').map_or(bytes.len(), |n| i + n))
+        }
+        b'/' if bytes.get(i + 1) == Some(&b'*') => end(sql[i + 2..]
+            .find("*/")
+            .map_or(bytes.len(), |n| i + 2 + n + 2)),
+        b'$' if lexer.dollar_quotes => {
+            // `$tag$` where tag is empty or an identifier not starting with
+            // a digit (`$1` is a parameter).
+            let mut j = i + 1;
+            while j < bytes.len() && is_word_byte(bytes[j]) {
+                j += 1;
+            }
+            let tag_ok = j < bytes.len()
+                && bytes[j] == b'$'
+                && !bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+            if !tag_ok {
+                return None;
+            }
+            let tag = &sql[i..=j];
+            end(sql[j + 1..]
+                .find(tag)
+                .map_or(bytes.len(), |n| j + 1 + n + tag.len()))
+        }
+        _ => None,
+    }
+}
+
+/// The upper-cased words of a statement, outside quotes and comments.
+pub fn words(stmt: &str, lexer: Lexer) -> Vec<String> {
+    let bytes = stmt.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(next) = skip_opaque(stmt, i, lexer) {
+            i = next;
+        } else if is_word_byte(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && is_word_byte(bytes[i]) {
+                i += 1;
+            }
+            out.push(stmt[start..i].to_ascii_uppercase());
+        } else {
+            i += 1;
+        }
+    }
     out
 }
 
