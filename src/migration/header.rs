@@ -365,6 +365,13 @@ DROP TABLE users;
     }
 
     #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        // Old Mac line endings: error lines count them as editors do.
+        let e = err("-- revision = \"a1\"\r-- down_revisions = []\r-- braid:down\r-- braid:up\r");
+        assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
     fn without_down_the_revision_is_irreversible() {
         let m = parse(
             Path::new("m.sql"),
