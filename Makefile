@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build test alembic-check fuzz soak lint fmt bench bench-compare run clean services \
+.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph
@@ -34,6 +34,29 @@ else
 ## build: the release binary at target/release/braid
 build:
 	$(CARGO) build --release
+
+# Where `make install` puts things: PREFIX=~/.local for a user install,
+# DESTDIR for packaging.
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+## man: the manual page braid.1, generated from the command definitions
+man: braid.1
+
+braid.1: $(BRAID)
+	$(BRAID) man > $@
+
+## install: the binary, its bash/zsh/fish completions and braid.1 under PREFIX
+install: $(BRAID) braid.1
+	install -D -m 755 $(BRAID) $(DESTDIR)$(PREFIX)/bin/braid
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d \
+		$(DESTDIR)$(PREFIX)/share/man/man1
+	$(BRAID) completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/braid
+	$(BRAID) completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_braid
+	$(BRAID) completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/braid.fish
+	install -m 644 braid.1 $(DESTDIR)$(PREFIX)/share/man/man1/braid.1
 
 ifeq ($(BRAID),target/release/braid)
 $(BRAID): $(shell find src -name '*.rs' 2>/dev/null) Cargo.toml
@@ -45,6 +68,11 @@ endif
 test: services
 	$(CARGO) test --all-features
 	$(MAKE) --no-print-directory alembic-check
+	$(MAKE) --no-print-directory release-check
+
+## release-check: the binary `make build` gives is stripped and under 20 MB
+release-check: build
+	bash scripts/release-check.sh target/release/braid
 
 ## alembic-check: graph-fixtures/ answers compared with Alembic's RevisionMap
 alembic-check: .venv-bench/bin/alembic

@@ -85,4 +85,6 @@ fi
 
 # Graphviz renders `braid graph --output FILE.svg`, which the tests check.
 command -v dot >/dev/null 2>&1 || apt_install graphviz
+# man renders the generated braid.1 in the packaging test.
+command -v man >/dev/null 2>&1 || apt_install man-db groff-base
 log "PostgreSQL and MariaDB are up"

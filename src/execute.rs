@@ -54,6 +54,8 @@ pub struct Options {
 /// Progress, for the user interface.
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
+    /// A lint warning about a revision the plan runs (the run goes on).
+    Warning(&'a crate::lint::Lint),
     /// Another process holds the lock; `holder` says who where the engine can tell.
     Waiting { holder: Option<&'a str> },
     /// The plan is ready (after the lock was taken and the state re-read).
@@ -409,9 +411,15 @@ async fn migrate(
         }
     }
     h.check_reversible(&plan)?;
-    let lints = crate::lint::plan_errors(h, &plan, db.dialect.lexer());
-    if !lints.is_empty() {
-        return Err(ExecuteError::Lint(lints));
+    let (errors, warnings): (Vec<_>, Vec<_>) =
+        crate::lint::plan_lints(h, &plan, db.dialect.lexer())
+            .into_iter()
+            .partition(|l| l.severity == crate::lint::Severity::Error);
+    if !errors.is_empty() {
+        return Err(ExecuteError::Lint(errors));
+    }
+    for lint in &warnings {
+        obs.event(Event::Warning(lint));
     }
     if !plan.is_empty() {
         db.ensure_tables()

@@ -6,7 +6,10 @@
 //!   is an error, found before anything runs;
 //! - a destructive statement (`DROP TABLE`, `DROP COLUMN`, `TRUNCATE`,
 //!   `DELETE` without `WHERE`) in a revision without a downgrade is a
-//!   warning: nothing will bring the data back.
+//!   warning: nothing will bring the data back;
+//! - an up section with nothing but white space and comments, in a
+//!   revision that is not a merge point, is a warning: a revision that
+//!   runs nothing is almost always SQL written in the wrong section.
 //!
 //! It reads statements word by word (outside quotes and comments); it does
 //! not parse SQL.
@@ -104,8 +107,10 @@ fn lint_section(m: &Migration, direction: Direction, lexer: Lexer, out: &mut Vec
         return;
     };
     let sql = &m.source[section.range.clone()];
+    let mut empty = true;
     for stmt in split(sql, section.first_line, lexer) {
         let w = words(stmt.text, lexer);
+        empty &= w.is_empty();
         if m.transactional
             && let Some(what) = outside_transaction_only(&w)
         {
@@ -136,6 +141,20 @@ fn lint_section(m: &Migration, direction: Direction, lexer: Lexer, out: &mut Vec
             });
         }
     }
+    // A merge point that only joins branches has nothing to run.
+    if direction == Direction::Up && empty && m.down_revisions.len() < 2 {
+        out.push(Lint {
+            severity: Severity::Warning,
+            revision: m.id.to_string(),
+            path: m.path.clone(),
+            // The `-- braid:up` marker's line.
+            line: section.first_line.saturating_sub(1).max(1),
+            message: format!(
+                "revision `{}` has an empty up section (nothing but white space or comments): its upgrade runs nothing; was its SQL written in another section?",
+                m.id
+            ),
+        });
+    }
 }
 
 /// Every finding in one revision, both directions.
@@ -159,12 +178,19 @@ pub fn lint_history(h: &History, lexer: Lexer) -> Vec<Lint> {
     out
 }
 
-/// The errors in the sections a plan would run: found before anything runs.
-pub fn plan_errors(h: &History, plan: &Plan, lexer: Lexer) -> Vec<Lint> {
+/// Every finding in the sections a plan would run, errors first.
+pub fn plan_lints(h: &History, plan: &Plan, lexer: Lexer) -> Vec<Lint> {
     let mut out = Vec::new();
     for step in &plan.steps {
         lint_section(h.migration(step.node), step.direction, lexer, &mut out);
     }
+    out.sort_by_key(|l| l.severity);
+    out
+}
+
+/// The errors in the sections a plan would run: found before anything runs.
+pub fn plan_errors(h: &History, plan: &Plan, lexer: Lexer) -> Vec<Lint> {
+    let mut out = plan_lints(h, plan, lexer);
     out.retain(|l| l.severity == Severity::Error);
     out
 }

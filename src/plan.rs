@@ -208,12 +208,15 @@ pub fn downgrade_to(
 ) -> Result<Plan, TargetError> {
     let current = normalize_heads(g, current);
     let applied = applied_set(g, &current);
+    let invalid = |why| TargetError::NotDowngradeTarget {
+        target: text.to_owned(),
+        heads: g.ids(&current).map(str::to_owned).collect(),
+        why,
+    };
     if let Some(target) = dest.target
         && !applied[target.index()]
     {
-        return Err(TargetError::NotApplied {
-            revision: g.id(target).to_string(),
-        });
+        return Err(invalid("it is not applied"));
     }
     let mut roots: Vec<Node> = match dest.target {
         None => g.bases(),
@@ -237,6 +240,18 @@ pub fn downgrade_to(
     let mut remove = g.descendants(roots, true);
     for (i, r) in remove.iter_mut().enumerate() {
         *r &= applied[i];
+    }
+    // A target applied only as another revision's dependency is neither a
+    // current head nor below one: nothing above it can be taken down, and
+    // "nothing to do" would tell a deploy script that the database is
+    // there. Alembic refuses it too ("not a valid downgrade target").
+    if let Some(target) = dest.target
+        && !current.contains(&target)
+        && !remove.iter().any(|r| *r)
+    {
+        return Err(invalid(
+            "it is applied only as a dependency of another revision, not below a current head",
+        ));
     }
     Ok(downgrade_steps(g, &current, &applied, &remove))
 }
@@ -440,7 +455,15 @@ mod tests {
     fn downgrade_to_an_unapplied_revision_is_an_error() {
         let g = graph(DIAMOND);
         let e = downgrade(&g, &nodes(&g, &["a2"]), &parse("b1").unwrap()).unwrap_err();
-        assert!(matches!(e, TargetError::NotApplied { .. }), "{e}");
+        assert!(
+            matches!(e, TargetError::NotDowngradeTarget { ref heads, .. } if heads == &["a2"]),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("`b1` is not a valid downgrade target from the current heads (a2)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -627,3 +627,87 @@ fn data_changes_on_two_branches_are_conflicts_too() {
     assert_eq!(conflicts[0]["revisions"], serde_json::json!(["a1", "b1"]));
     assert_eq!(conflicts[0]["merge"], "m");
 }
+
+/// Alembic's answers: a downgrade to a revision that is neither a current
+/// head nor below one fails and changes nothing; a label after the `@`
+/// names its revision; an up section that runs nothing is a warning.
+#[test]
+fn downgrade_targets_labels_and_empty_sections_as_alembic_answers() {
+    let p = Project::new();
+    let table = |rev: &str| {
+        (
+            format!("CREATE TABLE t_{rev} (id integer);"),
+            format!("DROP TABLE t_{rev};"),
+        )
+    };
+    //        r0
+    //       /  \
+    // a1(@auth) b1(@billing) <- - c1 (a base that depends on b1)
+    //      |      |
+    //     a2     b2
+    for (rev, parents, extra) in [
+        ("r0", vec![], ""),
+        ("a1", vec!["r0"], "-- branch_labels = [\"auth\"]"),
+        ("a2", vec!["a1"], ""),
+        ("b1", vec!["r0"], "-- branch_labels = [\"billing\"]"),
+        ("b2", vec!["b1"], ""),
+        ("c1", vec![], "-- depends_on = [\"b1\"]"),
+    ] {
+        let (up, down) = table(rev);
+        p.write(
+            &format!("migrations/{rev}.sql"),
+            &migration(rev, &parents, extra, &up, Some(&down)),
+        );
+    }
+    let mut t = String::new();
+    p.step(&mut t, &["upgrade", "auth@auth"]);
+    p.step(&mut t, &["upgrade", "auth@auth+1"]);
+    // b1 was never applied: an error, not "nothing to do".
+    let r = p.step(&mut t, &["downgrade", "b1"]);
+    assert_eq!(r.code, 1);
+    p.step(&mut t, &["downgrade", "billing@billing"]);
+    p.step(&mut t, &["current"]);
+    // b1 applied only as c1's dependency: nothing above it to take down.
+    p.step(&mut t, &["upgrade", "c1"]);
+    let r = p.step(&mut t, &["downgrade", "b1"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("`b1` is not a valid downgrade target from the current heads (a2, c1)"),
+        "{}",
+        r.stderr
+    );
+    p.step(&mut t, &["current"]);
+    p.step(&mut t, &["downgrade", "auth@auth"]);
+    p.step(&mut t, &["current"]);
+    // An up section with only a comment warns in check and in upgrade; a
+    // merge point with nothing to run does not.
+    p.write(
+        "migrations/e1.sql",
+        &migration(
+            "e1",
+            &["b2"],
+            "",
+            "-- TODO: fill in\n\n",
+            Some("DROP TABLE t_b2;"),
+        ),
+    );
+    p.write(
+        "migrations/m1.sql",
+        &migration("m1", &["a2", "e1"], "", "", Some("")),
+    );
+    p.step(&mut t, &["check"]);
+    let r = p.step(&mut t, &["upgrade", "heads"]);
+    assert!(
+        r.stderr
+            .contains("warning: revision `e1` has an empty up section"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("`m1` has an empty up section"),
+        "{}",
+        r.stderr
+    );
+    snapshot!(t);
+}

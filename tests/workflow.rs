@@ -251,3 +251,100 @@ fn the_readme_quick_start() {
     assert_eq!(p.step(&mut t, &["downgrade", "-1"]).code, 0, "{t}");
     assert_eq!(p.step(&mut t, &["current"]).stdout, "", "{t}");
 }
+
+/// `make install` puts the binary, the completions and the manual page
+/// under PREFIX; the bash script completes subcommands and options, and
+/// `man ./braid.1` renders every command.
+#[test]
+fn install_gives_completions_and_a_manual_page() {
+    let p = example_project();
+    let stage = p.path().join("stage");
+    ok(
+        &p,
+        &[],
+        &[
+            "install",
+            "PREFIX=/usr",
+            &format!("DESTDIR={}", stage.display()),
+        ],
+    );
+    let usr = stage.join("usr");
+    let bin = usr.join("bin/braid");
+    let version = Command::new(&bin).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("braid "));
+    let bash = usr.join("share/bash-completion/completions/braid");
+    for (file, marker) in [
+        ("share/zsh/site-functions/_braid", "#compdef braid"),
+        (
+            "share/fish/vendor_completions.d/braid.fish",
+            "complete -c braid",
+        ),
+        ("share/man/man1/braid.1", ".TH braid 1"),
+    ] {
+        let text = std::fs::read_to_string(usr.join(file)).unwrap();
+        assert!(text.contains(marker), "{file}: {text}");
+    }
+    let powershell = p.command(&["completions", "powershell"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&powershell.stdout).contains("Register-ArgumentCompleter"));
+
+    // What bash offers after `braid up` and after `braid downgrade --d`.
+    let complete = |words: &str| {
+        let script = format!(
+            "source {}; complete -p braid; COMP_WORDS=({words}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); \
+             _braid braid \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            bash.display()
+        );
+        let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let up = complete("braid up");
+    assert!(
+        up.starts_with("complete ") && up.lines().next().unwrap().ends_with("-F _braid braid"),
+        "{up}"
+    );
+    let offered: Vec<&str> = up.lines().skip(1).collect();
+    assert_eq!(offered, ["upgrade"], "{up}");
+    let sub = complete("braid ''");
+    for name in ["upgrade", "downgrade", "history", "completions", "check"] {
+        assert!(sub.lines().any(|l| l == name), "{name} missing: {sub}");
+    }
+    let opts = complete("braid downgrade --d");
+    assert!(opts.lines().any(|l| l == "--dry-run"), "{opts}");
+
+    // `man ./braid.1` as a user types it, in the project where `make
+    // install` wrote it.
+    let man = Command::new("man")
+        .arg("./braid.1")
+        .current_dir(p.path())
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .unwrap();
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.status.success(),
+        "{}",
+        String::from_utf8_lossy(&man.stderr)
+    );
+    assert!(
+        man.stderr.is_empty(),
+        "man warned: {}",
+        String::from_utf8_lossy(&man.stderr)
+    );
+    for heading in [
+        "NAME",
+        "SYNOPSIS",
+        "SUBCOMMANDS",
+        "BRAID UPGRADE",
+        "BRAID DOWNGRADE",
+    ] {
+        assert!(page.contains(heading), "{heading} missing:\n{page}");
+    }
+    assert!(page.contains("--dry-run"), "{page}");
+    assert!(!page.contains("braid-upgrade(1)"), "{page}");
+}

@@ -80,6 +80,16 @@ enum Command {
     Resolve(commands::stamp::ResolveArgs),
     /// Re-parent a revision no database has applied (a late branch becomes a line).
     Rebase(commands::rebase::Args),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, powershell).
+    Completions(commands::completions::Args),
+    /// Print the manual page (roff), as `make install` installs it.
+    #[command(hide = true)]
+    Man,
+}
+
+/// The clap definition of the command line, for completions and the man page.
+pub fn definition() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// What every command gets: settings resolved once, and the flags.
@@ -174,8 +184,11 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Err(e) if e.not_found() => {}
         Err(e) => return Err(CommandError::new(format!("cannot read .env: {e}"))),
     }
-    if let Command::Init(args) = &cli.command {
-        return commands::init::run(&cwd, args, cli.quiet);
+    match &cli.command {
+        Command::Init(args) => return commands::init::run(&cwd, args, cli.quiet),
+        Command::Completions(args) => return commands::completions::run(args),
+        Command::Man => return commands::completions::man(),
+        _ => {}
     }
     let settings = Settings::resolve(
         &Overrides {
@@ -196,7 +209,9 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         .map_err(|e| CommandError::new(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
         match cli.command {
-            Command::Init(_) => unreachable!("handled above"),
+            Command::Init(_) | Command::Completions(_) | Command::Man => {
+                unreachable!("handled above")
+            }
             Command::Revision(a) => commands::revision::run(&ctx, a),
             Command::Merge(a) => commands::merge::run(&ctx, a),
             Command::Upgrade(a) => {

@@ -68,6 +68,11 @@ impl Observer for Progress {
             return;
         }
         match event {
+            Event::Warning(lint) => {
+                let mut text = Vec::new();
+                crate::cli::error::print_warning(lint, &mut text);
+                self.line(String::from_utf8_lossy(&text).trim_end());
+            }
             Event::Waiting { holder } => {
                 if !self.waited {
                     self.waited = true;

@@ -90,8 +90,12 @@ pub enum TargetError {
     NothingApplied { target: String },
     #[error("`{target}` {message}")]
     WrongDirection { target: String, message: String },
-    #[error("revision `{revision}` is not applied: there is nothing above it to downgrade")]
-    NotApplied { revision: String },
+    #[error("`{target}` is not a valid downgrade target from the current heads ({}): {why}", if heads.is_empty() { "none, the database is at base".to_owned() } else { heads.join(", ") })]
+    NotDowngradeTarget {
+        target: String,
+        heads: Vec<String>,
+        why: &'static str,
+    },
 }
 
 fn known_list(known: &[String]) -> String {

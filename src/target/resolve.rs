@@ -105,7 +105,10 @@ fn revision_ident(
     ident: &str,
     label: Option<(Node, &str)>,
 ) -> Result<Node, TargetError> {
-    let found = match g.node(ident) {
+    // As in Alembic's revision map, a branch label names the revision that
+    // carries it wherever a revision id may stand (`auth@auth`,
+    // `billing@auth`), before prefixes are tried.
+    let found = match g.node(ident).or_else(|| g.label(ident)) {
         Some(n) => n,
         None => {
             let mut candidates = g.with_prefix(ident).to_vec();
@@ -518,6 +521,23 @@ mod tests {
             down(&g, &["a2"], "+1"),
             Err(TargetError::WrongDirection { .. })
         ));
+    }
+
+    #[test]
+    fn a_label_after_the_at_names_its_revision() {
+        let g = graph(TWO);
+        assert_eq!(up(&g, &[], "auth@auth").unwrap(), ["a1"]);
+        assert_eq!(up(&g, &[], "auth").unwrap(), ["a1"]);
+        assert_eq!(up(&g, &["a2"], "billing@billing").unwrap(), ["b1"]);
+        assert_eq!(up(&g, &[], "auth@auth+1").unwrap(), ["a2"]);
+        assert!(matches!(
+            up(&g, &[], "billing@auth"),
+            Err(TargetError::NotOnBranch { .. })
+        ));
+        assert_eq!(
+            down(&g, &["a2", "b2"], "billing@billing").unwrap(),
+            Some("b1".into())
+        );
     }
 
     #[test]

@@ -98,14 +98,22 @@ async fn interrupted() -> i32 {
     }
 }
 
-/// Statements that cannot run as written stop a plan before anything runs.
-fn check_lints(h: &History, plan: &Plan, dialect: &Dialect) -> Result<(), CommandError> {
-    let lints = braid::lint::plan_errors(h, plan, dialect.lexer());
-    if lints.is_empty() {
-        Ok(())
-    } else {
-        Err(execute::ExecuteError::Lint(lints).into())
+/// Statements that cannot run as written stop a plan before anything runs;
+/// warnings are printed and the plan goes on.
+fn check_lints(ctx: &Ctx, h: &History, plan: &Plan, dialect: &Dialect) -> Result<(), CommandError> {
+    let (errors, warnings): (Vec<_>, Vec<_>) = braid::lint::plan_lints(h, plan, dialect.lexer())
+        .into_iter()
+        .partition(|l| l.severity == braid::lint::Severity::Error);
+    if !errors.is_empty() {
+        return Err(execute::ExecuteError::Lint(errors).into());
     }
+    if !ctx.quiet {
+        let mut stderr = std::io::stderr().lock();
+        for l in &warnings {
+            crate::cli::error::print_warning(l, &mut stderr);
+        }
+    }
+    Ok(())
 }
 
 pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), CommandError> {
@@ -139,7 +147,7 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
             ctx.settings.schema.as_deref(),
             &ctx.settings.version_table,
         );
-        check_lints(&h, &plan, &dialect)?;
+        check_lints(ctx, &h, &plan, &dialect)?;
         out(&braid::render::sql::script(
             &h,
             &plan,
@@ -169,6 +177,7 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         h.check_reversible(&plan)?;
         let engine = ctx.settings.url.engine().map_err(CommandError::new)?;
         check_lints(
+            ctx,
             &h,
             &plan,
             &Dialect::new(engine, None, &ctx.settings.version_table),

@@ -1,6 +1,7 @@
 //! One module per command: its arguments and its `run`.
 
 pub mod check;
+pub mod completions;
 pub mod current;
 pub mod graph;
 pub mod heads;
