@@ -24,6 +24,22 @@ struct RawConfig {
     migrations: RawMigrations,
     #[serde(default)]
     database: RawDatabase,
+    #[serde(default)]
+    schema: RawSchema,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchema {
+    /// Where scratch databases are made (a server URL; SQLite: a file or
+    /// `sqlite::memory:`).
+    dev_url: Option<String>,
+    /// A file rewritten with `braid schema` after every successful
+    /// upgrade or downgrade run.
+    dump: Option<String>,
+    /// Objects other tools own, left out of snapshots (`*` wildcards).
+    #[serde(default)]
+    ignore: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -172,6 +188,12 @@ pub struct Settings {
     pub schema: Option<String>,
     pub version_table: String,
     pub single_head: bool,
+    /// `[schema] dev_url`: where scratch databases are made.
+    pub dev_url: Option<String>,
+    /// `[schema] dump`: the schema file rewritten after each run.
+    pub schema_dump: Option<PathBuf>,
+    /// `[schema] ignore`: name patterns left out of snapshots.
+    pub schema_ignore: Vec<String>,
 }
 
 /// What the command line says, before the file and the environment.
@@ -285,6 +307,9 @@ impl Settings {
             schema,
             version_table,
             single_head: raw.migrations.single_head,
+            dev_url: env("BRAID_DEV_URL").or(raw.schema.dev_url),
+            schema_dump: raw.schema.dump.map(|d| base.join(d)),
+            schema_ignore: raw.schema.ignore,
         })
     }
 }

@@ -28,6 +28,9 @@ use crate::target::{self, DowngradeTarget, Target, TargetError};
 pub enum Request<'a> {
     Upgrade(&'a Target),
     Downgrade(&'a Target),
+    /// Revert one revision that is a current head, and nothing else (a
+    /// stairway test's down step).
+    Revert(&'a Target),
     Stamp {
         targets: &'a [Target],
         purge: bool,
@@ -322,7 +325,7 @@ async fn locked(
             .map_err(db_err("creating the version and history tables"))?;
     }
     match &req {
-        Request::Upgrade(_) | Request::Downgrade(_) => {}
+        Request::Upgrade(_) | Request::Downgrade(_) | Request::Revert(_) => {}
         Request::Stamp { targets, .. } | Request::Accept(targets) => {
             for t in targets.iter() {
                 target::resolve_stamp(&h.graph, &[], t)?;
@@ -354,8 +357,9 @@ async fn locked(
             .map_err(db_err("creating the version and history tables"))?;
     }
     match req {
-        Request::Upgrade(t) => migrate(db, h, exists, Direction::Up, t, opts, obs).await,
-        Request::Downgrade(t) => migrate(db, h, exists, Direction::Down, t, opts, obs).await,
+        Request::Upgrade(t) => migrate(db, h, exists, Way::Up, t, opts, obs).await,
+        Request::Downgrade(t) => migrate(db, h, exists, Way::Down, t, opts, obs).await,
+        Request::Revert(t) => migrate(db, h, exists, Way::Revert, t, opts, obs).await,
         Request::Stamp { targets, purge } => stamp(db, h, targets, purge, opts, obs).await,
         Request::Accept(targets) => accept(db, h, targets).await,
         Request::Resolve { .. } => unreachable!("handled above"),
@@ -367,12 +371,22 @@ async fn locked(
 enum Dest {
     Up(Vec<Node>),
     Down(DowngradeTarget),
+    Revert(Node),
+}
+
+/// Which way a run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Up,
+    Down,
+    Revert,
 }
 
 fn plan_to(h: &History, current: &[Node], dest: &Dest, text: &str) -> Result<Plan, TargetError> {
     match dest {
         Dest::Up(targets) => Ok(plan::upgrade_to(&h.graph, current, targets)),
         Dest::Down(d) => plan::downgrade_to(&h.graph, current, *d, text),
+        Dest::Revert(n) => plan::revert_head(&h.graph, current, *n, text),
     }
 }
 
@@ -381,11 +395,16 @@ async fn migrate(
     h: &History,
     // Whether the version table exists (the caller has just checked).
     exists: bool,
-    direction: Direction,
+    way: Way,
     t: &Target,
     opts: &Options,
     obs: &mut dyn Observer,
 ) -> Result<Outcome, ExecuteError> {
+    let direction = if way == Way::Up {
+        Direction::Up
+    } else {
+        Direction::Down
+    };
     let g = &h.graph;
     let recorded = if exists {
         db.read_heads()
@@ -395,9 +414,13 @@ async fn migrate(
         Vec::new()
     };
     let current = plan::normalize_heads(g, &to_nodes(h, &recorded)?);
-    let dest = match direction {
-        Direction::Up => Dest::Up(target::resolve_upgrade(g, &current, t)?),
-        Direction::Down => Dest::Down(target::resolve_downgrade(g, &current, t)?),
+    let dest = match way {
+        Way::Up => Dest::Up(target::resolve_upgrade(g, &current, t)?),
+        Way::Down => Dest::Down(target::resolve_downgrade(g, &current, t)?),
+        Way::Revert => match target::resolve_revision(g, t)? {
+            Some(n) => Dest::Revert(n),
+            None => Dest::Down(target::resolve_downgrade(g, &current, t)?),
+        },
     };
     let mut plan = plan_to(h, &current, &dest, &t.text)?;
     if direction == Direction::Up && exists {

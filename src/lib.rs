@@ -18,4 +18,6 @@ pub mod migration;
 pub mod plan;
 pub mod render;
 pub mod revision;
+pub mod schema;
 pub mod target;
+pub mod verify;

@@ -256,6 +256,23 @@ pub fn downgrade_to(
     Ok(downgrade_steps(g, &current, &applied, &remove))
 }
 
+/// Plans reverting `n` alone, which must be a current head (`text` names
+/// it in errors): the down step of a stairway test.
+pub fn revert_head(g: &Graph, current: &[Node], n: Node, text: &str) -> Result<Plan, TargetError> {
+    let current = normalize_heads(g, current);
+    if !current.contains(&n) {
+        return Err(TargetError::NotDowngradeTarget {
+            target: text.to_owned(),
+            heads: g.ids(&current).map(str::to_owned).collect(),
+            why: "only a current head can be reverted alone",
+        });
+    }
+    let applied = applied_set(g, &current);
+    let mut remove = vec![false; g.len()];
+    remove[n.index()] = true;
+    Ok(downgrade_steps(g, &current, &applied, &remove))
+}
+
 /// The heads recorded after running one revision in `direction` from
 /// `heads` (used to settle a step that stopped halfway).
 pub fn heads_after_step(g: &Graph, heads: &[Node], n: Node, direction: Direction) -> Vec<Node> {

@@ -80,6 +80,10 @@ enum Command {
     Resolve(commands::stamp::ResolveArgs),
     /// Re-parent a revision no database has applied (a late branch becomes a line).
     Rebase(commands::rebase::Args),
+    /// Print the database's schema (SQL, or JSON), braid's tables left out.
+    Schema(commands::schema::Args),
+    /// Test every revision up, down and up on a scratch database, comparing schemas.
+    Verify(commands::schema::VerifyArgs),
     /// Print the shell completion script for SHELL (bash, zsh, fish, powershell).
     Completions(commands::completions::Args),
     /// Print the manual page (roff), as `make install` installs it.
@@ -231,6 +235,8 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Accept(a) => commands::stamp::accept(&ctx, a).await,
             Command::Resolve(a) => commands::stamp::resolve(&ctx, a).await,
             Command::Rebase(a) => commands::rebase::run(&ctx, a).await,
+            Command::Schema(a) => commands::schema::run(&ctx, a).await,
+            Command::Verify(a) => commands::schema::verify(&ctx, a).await,
         }
     })
 }

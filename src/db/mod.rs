@@ -184,6 +184,29 @@ impl Db {
         Ok(())
     }
 
+    /// Every row of a query whose columns are all text (or NULL): the
+    /// catalog queries cast what they select, so one reader serves the
+    /// three engines.
+    pub(crate) async fn text_rows(
+        &mut self,
+        sql: &str,
+        args: &[&str],
+    ) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        use sqlx::Row;
+        let rows = with_conn!(self, c => {
+            let mut q = sqlx::query(sql);
+            for a in args {
+                q = q.bind(*a);
+            }
+            q.fetch_all(&mut *c).await.and_then(|rows| {
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i)).collect())
+                    .collect::<Result<Vec<Vec<Option<String>>>, sqlx::Error>>()
+            })
+        })?;
+        Ok(rows)
+    }
+
     async fn strings(&mut self, sql: &str, args: &[&str]) -> Result<Vec<String>, DbError> {
         let rows = with_conn!(self, c => {
             let mut q = sqlx::query_scalar::<_, String>(sql);

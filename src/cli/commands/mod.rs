@@ -11,5 +11,6 @@ pub mod merge;
 pub mod migrate;
 pub mod rebase;
 pub mod revision;
+pub mod schema;
 pub mod show;
 pub mod stamp;

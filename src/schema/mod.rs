@@ -1,0 +1,287 @@
+//! What a database's schema is: a snapshot read from the server's own
+//! catalogs (one file per engine), compared object by object, and rendered
+//! back to SQL. Snapshots are plain data (serde), sorted, so that the JSON
+//! and SQL forms are deterministic and a team can commit them.
+//!
+//! Types, defaults, index and constraint definitions are kept as the server
+//! prints them: both sides of a comparison are read back from a server, so
+//! the server normalizes them, and no SQL is re-parsed by hand.
+//!
+//! This module knows catalogs and DDL text, not revisions or graphs.
+
+pub mod compare;
+mod mysql;
+mod postgres;
+pub mod scratch;
+mod sqlite;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Engine;
+use crate::db::{Db, DbError};
+
+pub use compare::{Change, Difference, Equality};
+
+/// A schema, as one engine describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub engine: String,
+    pub tables: BTreeMap<String, Table>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<String, View>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sequences: BTreeMap<String, Sequence>,
+    /// PostgreSQL enum types and their labels, in order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enums: BTreeMap<String, Vec<String>>,
+    /// PostgreSQL domains.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub domains: BTreeMap<String, Domain>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<Constraint>,
+    /// Unique, foreign key and check constraints, sorted by kind and name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<Constraint>,
+    /// Indexes that no constraint owns, sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The engine's own CREATE TABLE text where it keeps one (SQLite,
+    /// MySQL's SHOW CREATE TABLE): what the SQL form prints. Not compared.
+    #[serde(skip)]
+    pub create_sql: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// 1-based position in the table.
+    pub position: usize,
+    /// The type as the server prints it.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub nullable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// `always` or `by default` (identity), `autoincrement`, `serial`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// The generation expression (or `stored`/`virtual` where the engine
+    /// does not say more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
+    /// The collation, when it is not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    ForeignKey,
+    Check,
+}
+
+impl ConstraintKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            ConstraintKind::PrimaryKey => "primary key",
+            ConstraintKind::Unique => "unique constraint",
+            ConstraintKind::ForeignKey => "foreign key",
+            ConstraintKind::Check => "check constraint",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: String,
+    /// The engine made the name up (`t_pkey`, `t_ibfk_1`,
+    /// `sqlite_autoindex_t_1`, or no name at all): matched by definition.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generated_name: bool,
+    pub kind: ConstraintKind,
+    /// The definition as the server prints it (`UNIQUE (email)`,
+    /// `FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE`).
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generated_name: bool,
+    pub unique: bool,
+    /// The indexed columns or expressions, as the server prints them.
+    pub columns: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// The access method when it is not the engine's default (`gin`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The full CREATE INDEX text, for the SQL form. Not compared.
+    #[serde(skip)]
+    pub create_sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip)]
+    pub create_sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub start: String,
+    pub increment: String,
+    pub min: String,
+    pub max: String,
+    pub cycle: bool,
+    /// `table.column` for a sequence a column owns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub nullable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
+}
+
+/// Which objects a snapshot leaves out: braid's own tables and the
+/// configured ignore patterns.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Exact names (the version table and its history).
+    pub names: Vec<String>,
+    /// `*` wildcard patterns (`audit_*`).
+    pub patterns: Vec<String>,
+}
+
+impl Filter {
+    /// Leaves out the version table `version_table`, its history table
+    /// and `ignore`'s patterns.
+    pub fn new(version_table: &str, ignore: &[String]) -> Filter {
+        Filter {
+            names: vec![version_table.to_owned(), format!("{version_table}_history")],
+            patterns: ignore.to_vec(),
+        }
+    }
+
+    pub fn keeps(&self, name: &str) -> bool {
+        !self.names.iter().any(|n| n == name) && !self.patterns.iter().any(|p| glob(p, name))
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+/// Reads the schema of the database `db` is connected to (on PostgreSQL,
+/// the dialect's schema, or `public`).
+pub async fn introspect(db: &mut Db, filter: &Filter) -> Result<Snapshot, DbError> {
+    let mut snap = match db.engine() {
+        Engine::Sqlite => sqlite::introspect(db).await?,
+        Engine::Postgres => {
+            let schema = db.dialect.schema.clone().unwrap_or_else(|| "public".into());
+            postgres::introspect(db, &schema).await?
+        }
+        Engine::Mysql => mysql::introspect(db).await?,
+    };
+    snap.tables.retain(|n, _| filter.keeps(n));
+    snap.views.retain(|n, _| filter.keeps(n));
+    snap.sequences.retain(|n, _| filter.keeps(n));
+    snap.enums.retain(|n, _| filter.keeps(n));
+    snap.domains.retain(|n, _| filter.keeps(n));
+    for t in snap.tables.values_mut() {
+        t.constraints.sort_by(|a, b| {
+            (a.kind, &a.name, &a.definition).cmp(&(b.kind, &b.name, &b.definition))
+        });
+        t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        t.columns.sort_by_key(|c| c.position);
+    }
+    Ok(snap)
+}
+
+impl Snapshot {
+    /// The schema as SQL that, run on an empty database of the same
+    /// engine, gives back this snapshot.
+    pub fn to_sql(&self) -> String {
+        match self.engine.as_str() {
+            "postgres" => postgres::render(self),
+            "mysql" => mysql::render(self),
+            _ => sqlite::render(self),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+            && self.views.is_empty()
+            && self.sequences.is_empty()
+            && self.enums.is_empty()
+            && self.domains.is_empty()
+    }
+}
+
+/// Collapses runs of white space to one space and trims: server texts
+/// that differ only in layout (SQLite keeps the user's) compare equal.
+pub(crate) fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob("audit_*", "audit_log"));
+        assert!(glob("*_tmp", "x_tmp"));
+        assert!(glob("a*b*c", "axxbyyc"));
+        assert!(!glob("audit_*", "users"));
+        assert!(glob("users", "users"));
+        let f = Filter::new("braid_version", &["audit_*".into()]);
+        assert!(!f.keeps("braid_version_history"));
+        assert!(!f.keeps("audit_x"));
+        assert!(f.keeps("users"));
+    }
+}

@@ -1,0 +1,472 @@
+//! PostgreSQL's schema, from `pg_catalog` with the server's own
+//! deparsers (`format_type`, `pg_get_expr`, `pg_get_constraintdef`,
+//! `pg_get_indexdef`, `pg_get_viewdef`), for one schema. Connections have
+//! that schema first on the search path, so definitions name its objects
+//! without a schema and a scratch database compares equal to the real one.
+
+use std::collections::BTreeMap;
+
+use super::{
+    Column, Constraint, ConstraintKind, Domain, Index, Sequence, Snapshot, Table, View, squash,
+};
+use crate::db::{Db, DbError};
+
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+/// Whether PostgreSQL would have chosen `name` itself for a constraint of
+/// `kind` on `table` (`users_pkey`, `users_email_key`, `orders_user_id_fkey`,
+/// `users_age_check`, with a number when taken; cut to 63 bytes).
+fn generated(table: &str, name: &str, kind: ConstraintKind) -> bool {
+    let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let suffix = match kind {
+        ConstraintKind::PrimaryKey => return base == format!("{table}_pkey") || name.len() == 63,
+        ConstraintKind::Unique => "_key",
+        ConstraintKind::ForeignKey => "_fkey",
+        ConstraintKind::Check => "_check",
+    };
+    let prefix = &table[..table.len().min(28)];
+    base.ends_with(suffix) && name.starts_with(prefix)
+}
+
+const TABLES: &str = "
+SELECT c.relname::text, obj_description(c.oid, 'pg_class')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1";
+
+const COLUMNS: &str = "
+SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
+       (NOT a.attnotnull)::text, pg_get_expr(d.adbin, d.adrelid, true),
+       a.attidentity::text, a.attgenerated::text,
+       CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END,
+       col_description(c.oid, a.attnum)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY 1, a.attnum";
+
+const CONSTRAINTS: &str = "
+SELECT c.relname::text, k.conname::text, k.contype::text, pg_get_constraintdef(k.oid, true)
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND k.contype IN ('p', 'u', 'f', 'c', 'x')
+ORDER BY 1, 2";
+
+const INDEXES: &str = "
+SELECT t.relname::text, i.relname::text, ix.indisunique::text,
+       pg_get_indexdef(ix.indexrelid, 0, true),
+       pg_get_expr(ix.indpred, ix.indrelid, true), am.amname::text
+FROM pg_index ix
+JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_class t ON t.oid = ix.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_am am ON am.oid = i.relam
+WHERE n.nspname = $1 AND t.relkind IN ('r', 'p', 'm')
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                  WHERE k.conindid = ix.indexrelid AND k.conrelid = ix.indrelid
+                    AND k.contype IN ('p', 'u', 'x'))
+ORDER BY 1, 2";
+
+const VIEWS: &str = "
+SELECT c.relname::text, pg_get_viewdef(c.oid, true), obj_description(c.oid, 'pg_class'),
+       c.relkind::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1";
+
+const SEQUENCES: &str = "
+SELECT c.relname::text, format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text,
+       s.seqmin::text, s.seqmax::text, s.seqcycle::text,
+       (SELECT t.relname || '.' || a.attname FROM pg_depend d
+          JOIN pg_class t ON t.oid = d.refobjid
+          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+        WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'a' LIMIT 1)
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('i', 'e'))
+ORDER BY 1";
+
+const ENUMS: &str = "
+SELECT t.typname::text, e.enumlabel::text
+FROM pg_type t
+JOIN pg_enum e ON e.enumtypid = t.oid
+JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = $1
+ORDER BY 1, e.enumsortorder";
+
+const DOMAINS: &str = "
+SELECT t.typname::text, format_type(t.typbasetype, t.typtypmod), (NOT t.typnotnull)::text,
+       t.typdefault,
+       (SELECT string_agg(pg_get_constraintdef(k.oid, true), '\n' ORDER BY k.conname)
+        FROM pg_constraint k WHERE k.contypid = t.oid)
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = $1 AND t.typtype = 'd'
+ORDER BY 1";
+
+/// The column list of a `pg_get_indexdef` text: what stands in the
+/// parentheses after `USING method`, with DESC, opclasses and expressions.
+fn index_columns(def: &str) -> String {
+    let Some(using) = def.find(" USING ") else {
+        return def.to_owned();
+    };
+    let rest = &def[using..];
+    let Some(open) = rest.find('(') else {
+        return def.to_owned();
+    };
+    let mut depth = 0;
+    for (i, ch) in rest[open..].char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return rest[open + 1..open + i].to_owned();
+                }
+            }
+            _ => {}
+        }
+    }
+    def.to_owned()
+}
+
+pub(super) async fn introspect(db: &mut Db, schema: &str) -> Result<Snapshot, DbError> {
+    let mut snap = Snapshot {
+        engine: "postgres".into(),
+        ..Snapshot::default()
+    };
+    for r in db.text_rows(TABLES, &[schema]).await? {
+        snap.tables.insert(
+            text(&r[0]),
+            Table {
+                comment: r[1].clone(),
+                ..Table::default()
+            },
+        );
+    }
+    for r in db.text_rows(COLUMNS, &[schema]).await? {
+        let Some(t) = snap.tables.get_mut(&text(&r[0])) else {
+            continue;
+        };
+        let generated_expr = (text(&r[6]) == "s").then(|| text(&r[4]));
+        t.columns.push(Column {
+            name: text(&r[1]),
+            position: t.columns.len() + 1,
+            data_type: text(&r[2]),
+            nullable: text(&r[3]) == "true",
+            default: if generated_expr.is_some() {
+                None
+            } else {
+                r[4].clone()
+            },
+            identity: match text(&r[5]).as_str() {
+                "a" => Some("always".into()),
+                "d" => Some("by default".into()),
+                _ => None,
+            },
+            generated: generated_expr,
+            collation: r[7].clone(),
+            comment: r[8].clone(),
+        });
+    }
+    for r in db.text_rows(CONSTRAINTS, &[schema]).await? {
+        let table = text(&r[0]);
+        let Some(t) = snap.tables.get_mut(&table) else {
+            continue;
+        };
+        let kind = match text(&r[2]).as_str() {
+            "p" => ConstraintKind::PrimaryKey,
+            "u" => ConstraintKind::Unique,
+            "f" => ConstraintKind::ForeignKey,
+            // Exclusion constraints are compared by their definition too.
+            _ => ConstraintKind::Check,
+        };
+        let name = text(&r[1]);
+        let c = Constraint {
+            generated_name: generated(&table, &name, kind),
+            name,
+            kind,
+            definition: text(&r[3]),
+        };
+        if kind == ConstraintKind::PrimaryKey {
+            t.primary_key = Some(c);
+        } else {
+            t.constraints.push(c);
+        }
+    }
+    for r in db.text_rows(INDEXES, &[schema]).await? {
+        let Some(t) = snap.tables.get_mut(&text(&r[0])) else {
+            continue;
+        };
+        let def = text(&r[3]);
+        let method = text(&r[5]);
+        t.indexes.push(Index {
+            name: text(&r[1]),
+            generated_name: false,
+            unique: text(&r[2]) == "true",
+            columns: index_columns(&def),
+            predicate: r[4].clone(),
+            method: (method != "btree").then_some(method),
+            create_sql: def,
+        });
+    }
+    for r in db.text_rows(VIEWS, &[schema]).await? {
+        let name = text(&r[0]);
+        let def = text(&r[1]);
+        let materialized = text(&r[3]) == "m";
+        let create_sql = format!(
+            "CREATE {}VIEW {} AS\n{}",
+            if materialized { "MATERIALIZED " } else { "" },
+            quote(&name),
+            def.trim_end().trim_end_matches(';')
+        );
+        snap.views.insert(
+            name,
+            View {
+                definition: squash(&def),
+                comment: r[2].clone(),
+                create_sql,
+            },
+        );
+    }
+    for r in db.text_rows(SEQUENCES, &[schema]).await? {
+        snap.sequences.insert(
+            text(&r[0]),
+            Sequence {
+                data_type: text(&r[1]),
+                start: text(&r[2]),
+                increment: text(&r[3]),
+                min: text(&r[4]),
+                max: text(&r[5]),
+                cycle: text(&r[6]) == "true",
+                owned_by: r[7].clone(),
+            },
+        );
+    }
+    let mut enums: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in db.text_rows(ENUMS, &[schema]).await? {
+        enums.entry(text(&r[0])).or_default().push(text(&r[1]));
+    }
+    snap.enums = enums;
+    for r in db.text_rows(DOMAINS, &[schema]).await? {
+        snap.domains.insert(
+            text(&r[0]),
+            Domain {
+                data_type: text(&r[1]),
+                nullable: text(&r[2]) == "true",
+                default: r[3].clone(),
+                checks: r[4]
+                    .as_deref()
+                    .map(|c| c.lines().map(str::to_owned).collect())
+                    .unwrap_or_default(),
+            },
+        );
+    }
+    Ok(snap)
+}
+
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Types, sequences, tables, then keys, uniques and checks, indexes,
+/// foreign keys (so that tables may reference each other in any order),
+/// sequence ownership, views and comments.
+pub(super) fn render(s: &Snapshot) -> String {
+    let mut out = String::new();
+    for (name, labels) in &s.enums {
+        let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
+        out.push_str(&format!(
+            "CREATE TYPE {} AS ENUM ({});\n",
+            quote(name),
+            labels.join(", ")
+        ));
+    }
+    for (name, d) in &s.domains {
+        out.push_str(&format!("CREATE DOMAIN {} AS {}", quote(name), d.data_type));
+        if let Some(def) = &d.default {
+            out.push_str(&format!(" DEFAULT {def}"));
+        }
+        if !d.nullable {
+            out.push_str(" NOT NULL");
+        }
+        for c in &d.checks {
+            out.push_str(&format!(" {c}"));
+        }
+        out.push_str(";\n");
+    }
+    for (name, q) in &s.sequences {
+        out.push_str(&format!(
+            "CREATE SEQUENCE {} AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {}{};\n",
+            quote(name),
+            q.data_type,
+            q.increment,
+            q.min,
+            q.max,
+            q.start,
+            if q.cycle { " CYCLE" } else { "" }
+        ));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    for (name, t) in &s.tables {
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| {
+                let mut line = format!("    {} {}", quote(&c.name), c.data_type);
+                if let Some(coll) = &c.collation {
+                    line.push_str(&format!(" COLLATE {}", quote(coll)));
+                }
+                match (&c.identity, &c.generated) {
+                    (Some(i), _) => {
+                        line.push_str(&format!(" GENERATED {} AS IDENTITY", i.to_uppercase()))
+                    }
+                    (None, Some(g)) => line.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED")),
+                    (None, None) => {}
+                }
+                if let Some(d) = &c.default {
+                    line.push_str(&format!(" DEFAULT {d}"));
+                }
+                if !c.nullable {
+                    line.push_str(" NOT NULL");
+                }
+                line
+            })
+            .collect();
+        out.push_str(&format!(
+            "CREATE TABLE {} (\n{}\n);\n",
+            quote(name),
+            cols.join(",\n")
+        ));
+        for c in t.primary_key.iter().chain(
+            t.constraints
+                .iter()
+                .filter(|c| c.kind != ConstraintKind::ForeignKey),
+        ) {
+            out.push_str(&format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {};\n",
+                quote(name),
+                quote(&c.name),
+                c.definition
+            ));
+        }
+        for i in &t.indexes {
+            out.push_str(&format!("{};\n", i.create_sql));
+        }
+        out.push('\n');
+    }
+    for (name, t) in &s.tables {
+        for c in t
+            .constraints
+            .iter()
+            .filter(|c| c.kind == ConstraintKind::ForeignKey)
+        {
+            out.push_str(&format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {};\n",
+                quote(name),
+                quote(&c.name),
+                c.definition
+            ));
+        }
+    }
+    for (name, q) in &s.sequences {
+        if let Some((t, c)) = q.owned_by.as_deref().and_then(|o| o.split_once('.')) {
+            out.push_str(&format!(
+                "ALTER SEQUENCE {} OWNED BY {}.{};\n",
+                quote(name),
+                quote(t),
+                quote(c)
+            ));
+        }
+    }
+    for v in s.views.values() {
+        out.push_str(&format!("{};\n", v.create_sql));
+    }
+    for (name, t) in &s.tables {
+        if let Some(c) = &t.comment {
+            out.push_str(&format!(
+                "COMMENT ON TABLE {} IS {};\n",
+                quote(name),
+                literal(c)
+            ));
+        }
+        for col in &t.columns {
+            if let Some(c) = &col.comment {
+                out.push_str(&format!(
+                    "COMMENT ON COLUMN {}.{} IS {};\n",
+                    quote(name),
+                    quote(&col.name),
+                    literal(c)
+                ));
+            }
+        }
+    }
+    for (name, v) in &s.views {
+        if let Some(c) = &v.comment {
+            out.push_str(&format!(
+                "COMMENT ON VIEW {} IS {};\n",
+                quote(name),
+                literal(c)
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_constraint_names() {
+        assert!(generated("users", "users_pkey", ConstraintKind::PrimaryKey));
+        assert!(generated(
+            "users",
+            "users_email_key",
+            ConstraintKind::Unique
+        ));
+        assert!(generated(
+            "users",
+            "users_email_key1",
+            ConstraintKind::Unique
+        ));
+        assert!(generated(
+            "orders",
+            "orders_user_id_fkey",
+            ConstraintKind::ForeignKey
+        ));
+        assert!(generated("users", "users_age_check", ConstraintKind::Check));
+        assert!(!generated(
+            "users",
+            "uq_users_email",
+            ConstraintKind::Unique
+        ));
+        assert!(!generated("users", "pk_users", ConstraintKind::PrimaryKey));
+    }
+
+    #[test]
+    fn index_columns_from_the_definition() {
+        assert_eq!(
+            index_columns(
+                "CREATE INDEX ix ON boneca.users USING btree (lower(email), id DESC) WHERE (deleted_at IS NULL)"
+            ),
+            "lower(email), id DESC"
+        );
+    }
+}

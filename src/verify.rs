@@ -1,0 +1,198 @@
+//! Schema checks that run migrations on a scratch database: the stairway
+//! (every revision up, down, up again, with the schema compared at each
+//! step) and drift (the live database against what its recorded
+//! revisions build).
+//!
+//! Runs go through `execute` exactly as `braid upgrade` runs them, on a
+//! connection the caller made to a scratch database.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::db::Db;
+use crate::execute::{self, ExecuteError, Options, Request, Silent};
+use crate::graph::Node;
+use crate::history::History;
+use crate::schema::{self, Change, Difference, Filter, Snapshot};
+use crate::target::{self, Target};
+
+/// How one revision fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    NotRestored,
+    Irreversible,
+    Failed,
+}
+
+/// One difference found at one step of the stairway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Found {
+    /// `down` (the downgrade did not restore the schema before the
+    /// upgrade) or `up again` (the second upgrade built another schema).
+    pub after: &'static str,
+    #[serde(flatten)]
+    pub difference: Difference,
+    /// The difference in words.
+    pub text: String,
+}
+
+/// What the stairway found for one revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub revision: String,
+    pub file: PathBuf,
+    pub status: Status,
+    /// What differs (equivalent equality).
+    pub differences: Vec<Found>,
+    /// What only strict equality sees (column order, …): notes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Found>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Why a check could not be made at all.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot read the scratch database's schema: {0}")]
+    Introspect(#[source] crate::db::DbError),
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+    #[error(transparent)]
+    Target(#[from] target::TargetError),
+}
+
+fn target_of(h: &History, n: Node) -> Target {
+    target::parse(h.graph.id(n).as_str()).expect("a revision id is a valid target")
+}
+
+async fn snapshot(db: &mut Db, filter: &Filter) -> Result<Snapshot, VerifyError> {
+    schema::introspect(db, filter)
+        .await
+        .map_err(VerifyError::Introspect)
+}
+
+fn found(after: &'static str, diffs: Vec<Difference>) -> (Vec<Found>, Vec<Found>) {
+    diffs
+        .into_iter()
+        .map(|d| {
+            let text = match (&d.change, &d.part) {
+                (Change::Added, Some(_)) if after == "down" => d.describe("not removed", "missing"),
+                _ if after == "down" => d.describe("left behind", "missing"),
+                _ => d.describe("appeared", "missing"),
+            };
+            Found {
+                after,
+                text,
+                difference: d,
+            }
+        })
+        .partition(|f| !f.difference.strict_only)
+}
+
+/// Runs the stairway on `db` (a scratch database at base): every revision
+/// in upgrade order, each branch, merges once. Revisions that `include`
+/// leaves out are applied without being tested. `each` sees every report
+/// as it is made. Stops at the first revision that fails.
+pub async fn stairway(
+    db: &mut Db,
+    h: &History,
+    include: &[bool],
+    filter: &Filter,
+    each: &mut dyn FnMut(&Report),
+) -> Result<Vec<Report>, VerifyError> {
+    let g = &h.graph;
+    let opts = Options::default();
+    let order = g.upgrade_order(&vec![true; g.len()]);
+    let mut reports = Vec::new();
+    for n in order {
+        let m = h.migration(n);
+        let t = target_of(h, n);
+        let mut report = Report {
+            revision: m.id.to_string(),
+            file: m.path.clone(),
+            status: Status::Ok,
+            differences: Vec::new(),
+            notes: Vec::new(),
+            error: None,
+        };
+        let before = if include[n.index()] {
+            Some(snapshot(db, filter).await?)
+        } else {
+            None
+        };
+        let failed = |mut report: Report, e: ExecuteError, step: &str| {
+            report.status = Status::Failed;
+            report.error = Some(format!("{step}: {e}"));
+            report
+        };
+        if let Err(e) = execute::run(db, h, Request::Upgrade(&t), &opts, &mut Silent).await {
+            let r = failed(report, e, "up");
+            each(&r);
+            reports.push(r);
+            break;
+        }
+        let Some(before) = before else {
+            continue;
+        };
+        if m.down.is_none() {
+            report.status = Status::Irreversible;
+            each(&report);
+            reports.push(report);
+            continue;
+        }
+        let after_up = snapshot(db, filter).await?;
+        if let Err(e) = execute::run(db, h, Request::Revert(&t), &opts, &mut Silent).await {
+            let r = failed(report, e, "down");
+            each(&r);
+            reports.push(r);
+            break;
+        }
+        let after_down = snapshot(db, filter).await?;
+        let (diffs, notes) = found("down", schema::compare::compare(&before, &after_down));
+        report.differences.extend(diffs);
+        report.notes.extend(notes);
+        if let Err(e) = execute::run(db, h, Request::Upgrade(&t), &opts, &mut Silent).await {
+            let r = failed(report, e, "up again");
+            each(&r);
+            reports.push(r);
+            break;
+        }
+        let again = snapshot(db, filter).await?;
+        let (diffs, notes) = found("up again", schema::compare::compare(&after_up, &again));
+        report.differences.extend(diffs);
+        report.notes.extend(notes);
+        if !report.differences.is_empty() {
+            report.status = Status::NotRestored;
+        }
+        each(&report);
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// Applies the revisions `heads` name (and everything below them) on the
+/// scratch database `db`, and reads its schema: what the migrations say a
+/// database at those heads holds.
+pub async fn expected(
+    db: &mut Db,
+    h: &History,
+    heads: &[Node],
+    filter: &Filter,
+) -> Result<Snapshot, VerifyError> {
+    for n in heads {
+        let t = target_of(h, *n);
+        execute::run(
+            db,
+            h,
+            Request::Upgrade(&t),
+            &Options::default(),
+            &mut Silent,
+        )
+        .await?;
+    }
+    snapshot(db, filter).await
+}
