@@ -223,7 +223,14 @@ pub async fn introspect(db: &mut Db, filter: &Filter) -> Result<Snapshot, DbErro
     };
     snap.tables.retain(|n, _| filter.keeps(n));
     snap.views.retain(|n, _| filter.keeps(n));
-    snap.sequences.retain(|n, _| filter.keeps(n));
+    // A sequence a left-out table owns (its serial column's) goes with it.
+    snap.sequences.retain(|n, s| {
+        filter.keeps(n)
+            && s.owned_by
+                .as_deref()
+                .and_then(|o| o.split_once('.'))
+                .is_none_or(|(t, _)| filter.keeps(t))
+    });
     snap.enums.retain(|n, _| filter.keeps(n));
     snap.domains.retain(|n, _| filter.keeps(n));
     for t in snap.tables.values_mut() {

@@ -21,6 +21,14 @@ pub struct Args {
     /// Check the files only, not the database.
     #[arg(long = "no-db")]
     no_db: bool,
+    /// Also compare the database's schema with what its recorded revisions
+    /// build on a scratch database, and fail naming every object that
+    /// differs (objects in `[schema] ignore` left out).
+    #[arg(long, conflicts_with = "no_db")]
+    drift: bool,
+    /// Where the scratch database for `--drift` is made.
+    #[arg(long = "dev-url", value_name = "URL")]
+    dev_url: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
@@ -85,11 +93,44 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         ));
     }
     let mut database = Value::Null;
+    let mut drift_notes: Vec<String> = Vec::new();
     if !args.no_db && ctx.has_database() {
         let mut db = ctx.connect().await?;
         let ins = braid::execute::inspect(&mut db, &h).await;
+        let live = if args.drift && ins.is_ok() {
+            Some(braid::schema::introspect(&mut db, &super::schema::filter(ctx)).await)
+        } else {
+            None
+        };
         db.close().await;
         let ins = ins?;
+        if let Some(live) = live {
+            let live = live.map_err(|e| {
+                CommandError::new("cannot read the database's schema").cause(e.message)
+            })?;
+            let heads: Vec<braid::graph::Node> =
+                ins.heads.iter().filter_map(|id| g.node(id)).collect();
+            let mut scratch = super::schema::make_scratch(ctx, args.dev_url.as_deref()).await?;
+            let expected =
+                braid::verify::expected(&mut scratch.db, &h, &heads, &super::schema::filter(ctx))
+                    .await;
+            let dropped = scratch.drop().await;
+            let expected = expected.map_err(super::schema::verify_error)?;
+            if let Err(e) = dropped {
+                return Err(CommandError::new("cannot drop the scratch database").cause(e.message));
+            }
+            for d in braid::schema::compare::compare(&expected, &live) {
+                let text = d.describe(
+                    "is in the database but not in the migrations",
+                    "is in the migrations but not in the database",
+                );
+                if d.strict_only {
+                    drift_notes.push(format!("drift: {text}"));
+                } else {
+                    errors.push(format!("drift: {text}"));
+                }
+            }
+        }
         if !ins.unknown.is_empty() {
             errors.push(format!(
                 "the database records revisions that no migration file declares: {}",
@@ -192,6 +233,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         let mut stderr = std::io::stderr().lock();
         for l in &lint_warnings {
             crate::cli::error::print_warning(l, &mut stderr);
+        }
+        for n in &drift_notes {
+            let _ = writeln!(stderr, "note: {n}");
         }
         if !args.strict {
             for c in &conflicts {

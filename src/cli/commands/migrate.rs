@@ -256,6 +256,8 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
     let result = result.expect("finished without a signal");
     db.close().await;
     let outcome = result?;
+    // `[schema] dump`: the schema file follows the database (Rails' habit).
+    super::schema::write_dump(ctx).await?;
     let heads = if outcome.heads.is_empty() {
         "base".to_owned()
     } else {
