@@ -29,7 +29,8 @@ else
 .PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
-	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph
+	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
+	migrate-verify migrate-schema
 
 ## build: the release binary at target/release/braid
 build:
@@ -152,6 +153,14 @@ migrate-create: $(BRAID)
 ## migrate-up [REVISION=heads]
 migrate-up: $(BRAID)
 	$(BRAID) upgrade $(or $(REVISION),heads)
+
+## migrate-verify: every revision up, down and up on a scratch database, schemas compared
+migrate-verify: $(BRAID)
+	$(BRAID) verify
+
+## migrate-schema: the database's schema as SQL
+migrate-schema: $(BRAID)
+	$(BRAID) schema
 
 ## migrate-down [REVISION=-1]
 migrate-down: $(BRAID)

@@ -55,6 +55,9 @@ if [ "$(admin -d postgres -c "SELECT 1 FROM pg_roles WHERE rolname = $(literal "
     admin -d postgres -c "CREATE ROLE $(ident "$user") LOGIN"
   fi
 fi
+# braid verify, check --drift and diff build schemas in scratch databases
+# the role creates and drops.
+admin -d postgres -c "ALTER ROLE $(ident "$user") CREATEDB"
 if [ "$(admin -d postgres -c "SELECT 1 FROM pg_database WHERE datname = $(literal "$name")")" != 1 ]; then
   log "creating database $name"
   admin -d postgres -c "CREATE DATABASE $(ident "$name") OWNER $(ident "$user")"

@@ -156,10 +156,32 @@ pub async fn stairway(
         report.differences.extend(diffs);
         report.notes.extend(notes);
         if let Err(e) = execute::run(db, h, Request::Upgrade(&t), &opts, &mut Silent).await {
-            let r = failed(report, e, "up again");
-            each(&r);
-            reports.push(r);
-            break;
+            if report.differences.is_empty() {
+                let r = failed(report, e, "up again");
+                each(&r);
+                reports.push(r);
+                break;
+            }
+            // What the down left behind made the second up fail (an index
+            // that already exists): that is the finding. The schema is as
+            // the first up left it, so record the revision and go on.
+            report.status = Status::NotRestored;
+            report.error = Some(format!("up again: {e}"));
+            let stamped = [t.clone()];
+            let stamp = Request::Stamp {
+                targets: &stamped,
+                purge: false,
+            };
+            if let Err(e) = execute::run(db, h, stamp, &opts, &mut Silent).await {
+                report.status = Status::Failed;
+                report.error = Some(format!("stamping after the failed second up: {e}"));
+                each(&report);
+                reports.push(report);
+                break;
+            }
+            each(&report);
+            reports.push(report);
+            continue;
         }
         let again = snapshot(db, filter).await?;
         let (diffs, notes) = found("up again", schema::compare::compare(&after_up, &again));

@@ -80,13 +80,7 @@ impl Difference {
 /// the strict-only ones are included, marked.
 pub fn compare(a: &Snapshot, b: &Snapshot) -> Vec<Difference> {
     let mut out = Vec::new();
-    keyed(
-        &mut out,
-        "table",
-        &a.tables,
-        &b.tables,
-        |out, name, x, y| table(out, name, x, y),
-    );
+    keyed(&mut out, "table", &a.tables, &b.tables, table);
     keyed(&mut out, "view", &a.views, &b.views, |out, name, x, y| {
         if squash(&x.definition) != squash(&y.definition) {
             out.push(Difference::new(
