@@ -102,6 +102,7 @@ soak:
 ## fuzz: the parser, target grammar and graph fuzz properties, 100,000 cases each
 fuzz:
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) test --release --test fuzz
+	PROPTEST_CASES=$${SCHEMA_CASES:-2000} $(CARGO) test --release --test schema_properties
 
 ## bench: criterion benchmarks (graph load/validate/heads/plan, offline SQL)
 bench:

@@ -619,3 +619,62 @@ fn scratch_failures_are_named_and_leave_nothing() {
     assert_eq!(made, 0);
     assert_eq!(scratch_left(), Vec::<String>::new());
 }
+
+#[test]
+fn the_schema_dump_follows_runs_and_verify_takes_a_range() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let db = Db::new(Engine::Sqlite);
+    let mut toml = std::fs::read_to_string(db.project.path().join("braid.toml")).unwrap();
+    toml.push_str("[schema]\ndump = \"schema.sql\"\n");
+    db.project.write("braid.toml", &toml);
+    planted(&db);
+    db.ok(&["upgrade", "r2"]);
+    let dump = std::fs::read_to_string(db.project.path().join("schema.sql")).unwrap();
+    assert!(
+        dump.contains("CREATE INDEX ix_t_status ON t (status);"),
+        "{dump}"
+    );
+    assert!(!dump.contains("braid_version"), "{dump}");
+    assert_eq!(dump, db.ok(&["schema"]).stdout);
+    // r2's down leaves its index (a planted defect); dropping the table
+    // takes it.
+    db.ok(&["downgrade", "base"]);
+    let dump = std::fs::read_to_string(db.project.path().join("schema.sql")).unwrap();
+    assert_eq!(dump, "", "an empty schema");
+    // Only r3 is tested; r1 and r2 are applied untested on the way.
+    let r = db.run(&["verify", "-r", "r3:r3"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with("r3 NOT RESTORED"), "{}", r.stderr);
+    assert!(r.stderr.contains("1 revision checked"), "{}", r.stderr);
+    let r = db.run(&["verify", "-r", "r4:"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("r4 irreversible") && r.stderr.contains("r5 ok"),
+        "{}",
+        r.stderr
+    );
+    let r = db.run(&["verify", "-r", "nope"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("invalid range `nope`"), "{}", r.stderr);
+    // A trigger braid does not read is named, and the self-check says so.
+    db.project.write(
+        "migrations/r9.sql",
+        &migration(
+            "r9",
+            &["r5"],
+            "",
+            "CREATE TRIGGER trg AFTER INSERT ON t BEGIN SELECT 1; END;",
+            Some("DROP TRIGGER trg;"),
+        ),
+    );
+    db.ok(&["upgrade", "heads"]);
+    let sql = db.ok(&["schema"]).stdout;
+    assert!(sql.starts_with("-- trigger trg on t (not read)\n"), "{sql}");
+    let r = db.run(&["schema", "--self-check"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("caused by: trigger trg on t (not read)"),
+        "{}",
+        r.stderr
+    );
+}

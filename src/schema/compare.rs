@@ -149,6 +149,12 @@ pub fn compare(a: &Snapshot, b: &Snapshot) -> Vec<Difference> {
             ));
         }
     });
+    for u in b.unsupported.iter().filter(|u| !a.unsupported.contains(u)) {
+        out.push(Difference::new(u.clone(), Change::Added));
+    }
+    for u in a.unsupported.iter().filter(|u| !b.unsupported.contains(u)) {
+        out.push(Difference::new(u.clone(), Change::Removed));
+    }
     keyed(
         &mut out,
         "domain",
@@ -168,6 +174,22 @@ pub fn compare(a: &Snapshot, b: &Snapshot) -> Vec<Difference> {
         },
     );
     out
+}
+
+/// Whether a difference's `object` is `container` or a part of it (a
+/// column, key, constraint or index of the table `container` names).
+pub fn within(object: &str, container: &str) -> bool {
+    if object == container {
+        return true;
+    }
+    match container.strip_prefix("table ") {
+        Some(t) => {
+            object.starts_with(&format!("column {t}."))
+                || object.ends_with(&format!(" on {t}"))
+                || object == format!("primary key of {t}")
+        }
+        None => false,
+    }
 }
 
 /// Whether `a` and `b` are equal under `eq`.

@@ -39,6 +39,10 @@ pub struct Snapshot {
     /// PostgreSQL domains.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub domains: BTreeMap<String, Domain>,
+    /// Objects braid does not read (triggers, functions, …), named so that
+    /// they are reported, never silently left out of a comparison.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsupported: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +237,7 @@ pub async fn introspect(db: &mut Db, filter: &Filter) -> Result<Snapshot, DbErro
     });
     snap.enums.retain(|n, _| filter.keeps(n));
     snap.domains.retain(|n, _| filter.keeps(n));
+    snap.unsupported.sort();
     for t in snap.tables.values_mut() {
         t.constraints.sort_by(|a, b| {
             (a.kind, &a.name, &a.definition).cmp(&(b.kind, &b.name, &b.definition))
@@ -267,6 +272,24 @@ impl Snapshot {
             && self.enums.is_empty()
             && self.domains.is_empty()
     }
+}
+
+/// The objects of `snap` that its own SQL form does not give back, read
+/// on `scratch` (an empty database of the same engine): what braid cannot
+/// compare faithfully. Skeema's self-check.
+pub async fn self_check(
+    snap: &Snapshot,
+    scratch: &mut Db,
+    filter: &Filter,
+) -> Result<Vec<String>, DbError> {
+    scratch.exec(&snap.to_sql()).await?;
+    let back = introspect(scratch, filter).await?;
+    let mut objects: Vec<String> = compare::compare(snap, &back)
+        .into_iter()
+        .map(|d| d.object)
+        .collect();
+    objects.dedup();
+    Ok(objects)
 }
 
 /// Collapses runs of white space to one space and trims: server texts

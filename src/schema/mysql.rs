@@ -253,6 +253,18 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
             },
         );
     }
+    for r in db
+        .text_rows(
+            "SELECT CAST(CONCAT('trigger ', TRIGGER_NAME, ' on ', EVENT_OBJECT_TABLE, ' (not read)') AS CHAR) \
+             FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
+             UNION ALL SELECT CAST(CONCAT(LOWER(ROUTINE_TYPE), ' ', ROUTINE_NAME, ' (not read)') AS CHAR) \
+             FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
+            &[],
+        )
+        .await?
+    {
+        snap.unsupported.push(text(&r[0]));
+    }
     let names: Vec<String> = snap.tables.keys().cloned().collect();
     for name in names {
         let rows = db

@@ -105,6 +105,21 @@ JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE n.nspname = $1
 ORDER BY 1, e.enumsortorder";
 
+/// What braid does not read: triggers, routines, policies.
+const UNSUPPORTED: &str = "
+SELECT 'trigger ' || t.tgname || ' on ' || c.relname || ' (not read)'
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND NOT t.tgisinternal
+UNION ALL
+SELECT 'function ' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') (not read)'
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = $1
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+UNION ALL
+SELECT 'policy ' || pol.polname || ' on ' || c.relname || ' (not read)'
+FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1";
+
 const DOMAINS: &str = "
 SELECT t.typname::text, format_type(t.typbasetype, t.typtypmod), (NOT t.typnotnull)::text,
        t.typdefault,
@@ -272,6 +287,12 @@ pub(super) async fn introspect(db: &mut Db, schema: &str) -> Result<Snapshot, Db
             },
         );
     }
+    snap.unsupported = db
+        .text_rows(UNSUPPORTED, &[schema])
+        .await?
+        .into_iter()
+        .map(|r| text(&r[0]))
+        .collect();
     Ok(snap)
 }
 

@@ -116,6 +116,13 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
         let table = table(db, &name, &sql, &objects).await?;
         snap.tables.insert(name, table);
     }
+    for o in objects.iter().filter(|o| text(&o[0]) == "trigger") {
+        snap.unsupported.push(format!(
+            "trigger {} on {} (not read)",
+            text(&o[1]),
+            text(&o[2])
+        ));
+    }
     for o in objects.iter().filter(|o| text(&o[0]) == "view") {
         let sql = text(&o[3]);
         snap.views.insert(

@@ -16,6 +16,13 @@ pub struct Args {
     /// `sql` (default: the DDL that rebuilds the schema) or `json`.
     #[arg(long, value_enum, default_value = "sql")]
     format: SchemaFormat,
+    /// Apply the SQL form to a scratch database and read it back: list
+    /// the objects that do not come back equal (exit 1 if any).
+    #[arg(long = "self-check")]
+    self_check: bool,
+    /// Where the scratch database for `--self-check` is made.
+    #[arg(long = "dev-url", value_name = "URL")]
+    dev_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -79,8 +86,41 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     db.close().await;
     let snap =
         snap.map_err(|e| CommandError::new("cannot read the database's schema").cause(e.message))?;
+    if args.self_check {
+        let mut scratch = make_scratch(ctx, args.dev_url.as_deref()).await?;
+        let found = schema::self_check(&snap, &mut scratch.db, &filter(ctx)).await;
+        let dropped = scratch.drop().await;
+        let found = found.map_err(|e| {
+            CommandError::new("the schema's SQL form does not run on a scratch database")
+                .cause(e.message)
+        })?;
+        if let Err(e) = dropped {
+            return Err(CommandError::new("cannot drop the scratch database").cause(e.message));
+        }
+        if found.is_empty() {
+            ctx.note("self-check: the SQL form gives back the same schema");
+            return Ok(());
+        }
+        let mut e = CommandError::new(format!(
+            "self-check: {} object{} braid cannot read faithfully",
+            found.len(),
+            if found.len() == 1 { "" } else { "s" }
+        ));
+        e.causes = found;
+        return Err(e);
+    }
     match args.format {
-        SchemaFormat::Sql => out(&snap.to_sql()),
+        SchemaFormat::Sql => {
+            let mut text = String::new();
+            for u in &snap.unsupported {
+                text.push_str(&format!("-- {u}\n"));
+            }
+            if !snap.unsupported.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&snap.to_sql());
+            out(&text)
+        }
         SchemaFormat::Json => out(&snap.to_json()),
     }
     Ok(())
