@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare run clean services \
+.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -107,6 +107,10 @@ fuzz:
 ## bench: criterion benchmarks (graph load/validate/heads/plan, offline SQL)
 bench:
 	$(CARGO) bench
+
+## bench-schema: braid schema against pg_dump --schema-only on 500 tables
+bench-schema: build
+	bash scripts/bench-schema.sh
 
 ## bench-compare: braid against Alembic on the same generated histories
 bench-compare: $(BRAID)
