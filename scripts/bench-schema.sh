@@ -36,6 +36,8 @@ time_of() {
 braid_s=$(time_of env DATABASE_URL="$url" DATABASE_SCHEMA=bench "$braid" --config /dev/null schema)
 dump_s=$(time_of pg_dump --schema-only --schema=bench "$url")
 braid_json=$(time_of env DATABASE_URL="$url" DATABASE_SCHEMA=bench "$braid" --config /dev/null schema --format json)
+made=$(env DATABASE_URL="$url" DATABASE_SCHEMA=bench "$braid" --config /dev/null schema | grep -c '^CREATE TABLE')
+[ "$made" -eq "$tables" ] || { echo "braid schema printed $made tables, expected $tables" >&2; exit 1; }
 printf '| measurement (%d tables, median of %d) | seconds |\n| --- | ---: |\n' "$tables" "$runs"
 printf '| braid schema (SQL) | %.3f |\n| braid schema --format json | %.3f |\n| pg_dump --schema-only | %.3f |\n' "$braid_s" "$braid_json" "$dump_s"
 printf '| braid / pg_dump | %.2fx |\n' "$(echo "$braid_s / $dump_s" | bc -l)"
