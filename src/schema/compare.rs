@@ -308,7 +308,7 @@ fn table(out: &mut Vec<Difference>, name: &str, a: &Table, b: &Table) {
         &a.constraints,
         &b.constraints,
         |c| (c.name.as_str(), c.generated_name),
-        |c| format!("{:?} {}", c.kind, squash(&c.definition)),
+        constraint_key,
         |c: &Constraint| format!("{} {} on {name}", c.kind.noun(), c.name),
     );
     matched(
@@ -328,7 +328,11 @@ fn table(out: &mut Vec<Difference>, name: &str, a: &Table, b: &Table) {
     );
 }
 
-fn index_key(i: &Index) -> String {
+pub(crate) fn constraint_key(c: &Constraint) -> String {
+    format!("{:?} {}", c.kind, squash(&c.definition))
+}
+
+pub(crate) fn index_key(i: &Index) -> String {
     format!(
         "{} ({}) {} {}",
         if i.unique { "unique" } else { "" },
@@ -338,17 +342,28 @@ fn index_key(i: &Index) -> String {
     )
 }
 
-/// Matches constraints or indexes: by name where both sides chose it, by
-/// definition otherwise; a named pair with different definitions is a
-/// change.
-fn matched<T>(
-    out: &mut Vec<Difference>,
-    a: &[T],
-    b: &[T],
+/// Constraints or indexes of two tables, paired: by name where both sides
+/// chose it, by definition (`key`) where a side's name is generated.
+pub(crate) struct Pairing<'a, 'b, T> {
+    /// Only in the first.
+    pub removed: Vec<&'a T>,
+    /// Only in the second.
+    pub added: Vec<&'b T>,
+    /// Same name, different definitions.
+    pub changed: Vec<(&'a T, &'b T)>,
+}
+
+pub(crate) fn pair<'a, 'b, T>(
+    a: &'a [T],
+    b: &'b [T],
     name: impl Fn(&T) -> (&str, bool),
     key: impl Fn(&T) -> String,
-    label: impl Fn(&T) -> String,
-) {
+) -> Pairing<'a, 'b, T> {
+    let mut out = Pairing {
+        removed: Vec::new(),
+        added: Vec::new(),
+        changed: Vec::new(),
+    };
     let mut used_b = vec![false; b.len()];
     let mut left = Vec::new();
     for x in a {
@@ -364,10 +379,7 @@ fn matched<T>(
             Some((i, y)) => {
                 used_b[i] = true;
                 if key(x) != key(y) {
-                    out.push(Difference::new(
-                        label(x),
-                        Change::Changed(format!("{} → {}", key(x), key(y))),
-                    ));
+                    out.changed.push((x, y));
                 }
             }
             None => left.push(x),
@@ -380,13 +392,39 @@ fn matched<T>(
             .find(|(i, y)| !used_b[*i] && key(x) == key(y) && (name(x).1 || name(y).1));
         match found {
             Some((i, _)) => used_b[i] = true,
-            None => out.push(Difference::new(label(x), Change::Removed)),
+            None => out.removed.push(x),
         }
     }
-    for (i, y) in b.iter().enumerate() {
-        if !used_b[i] {
-            out.push(Difference::new(label(y), Change::Added));
-        }
+    out.added = b
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used_b[*i])
+        .map(|(_, y)| y)
+        .collect();
+    out
+}
+
+/// The differences between paired constraints or indexes.
+fn matched<T>(
+    out: &mut Vec<Difference>,
+    a: &[T],
+    b: &[T],
+    name: impl Fn(&T) -> (&str, bool),
+    key: impl Fn(&T) -> String,
+    label: impl Fn(&T) -> String,
+) {
+    let p = pair(a, b, name, &key);
+    for (x, y) in p.changed {
+        out.push(Difference::new(
+            label(x),
+            Change::Changed(format!("{} → {}", key(x), key(y))),
+        ));
+    }
+    for x in p.removed {
+        out.push(Difference::new(label(x), Change::Removed));
+    }
+    for y in p.added {
+        out.push(Difference::new(label(y), Change::Added));
     }
 }
 

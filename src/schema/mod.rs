@@ -10,6 +10,7 @@
 //! This module knows catalogs and DDL text, not revisions or graphs.
 
 pub mod compare;
+pub mod diff;
 mod mysql;
 mod postgres;
 pub mod scratch;

@@ -204,14 +204,15 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
                 kind: ConstraintKind::Unique,
                 definition: format!("UNIQUE ({})", cols.join(", ")),
             });
-        } else if fk_columns.iter().any(|(ft, fname, fcols)| {
-            *ft == table && *fcols == names && (*fname == name || fcols[0] == name)
-        }) {
-            // The index MySQL made for a foreign key belongs to it.
         } else {
+            // MySQL makes an index for a foreign key that has none, named
+            // after the key or its first column: matched by definition.
+            let for_fk = fk_columns.iter().any(|(ft, fname, fcols)| {
+                *ft == table && *fcols == names && (*fname == name || fcols[0] == name)
+            });
             t.indexes.push(Index {
                 name,
-                generated_name: false,
+                generated_name: for_fk,
                 unique,
                 columns: cols.join(", "),
                 predicate: None,

@@ -296,11 +296,42 @@ pub(super) async fn introspect(db: &mut Db, schema: &str) -> Result<Snapshot, Db
     Ok(snap)
 }
 
-fn quote(ident: &str) -> String {
+/// A column as `CREATE TABLE` and `ADD COLUMN` declare it.
+pub(super) fn column_def(c: &super::Column) -> String {
+    let mut line = format!("{} {}", quote(&c.name), c.data_type);
+    if let Some(coll) = &c.collation {
+        line.push_str(&format!(" COLLATE {}", quote(coll)));
+    }
+    match (&c.identity, &c.generated) {
+        (Some(i), _) => line.push_str(&format!(" GENERATED {} AS IDENTITY", i.to_uppercase())),
+        (None, Some(g)) => line.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED")),
+        (None, None) => {}
+    }
+    if let Some(d) = &c.default {
+        line.push_str(&format!(" DEFAULT {d}"));
+    }
+    if !c.nullable {
+        line.push_str(" NOT NULL");
+    }
+    line
+}
+
+/// `CREATE TABLE` with the columns only: keys, constraints and indexes
+/// follow as their own statements.
+pub(super) fn create_table(name: &str, t: &Table) -> String {
+    let cols: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| format!("    {}", column_def(c)))
+        .collect();
+    format!("CREATE TABLE {} (\n{}\n)", quote(name), cols.join(",\n"))
+}
+
+pub(super) fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-fn literal(s: &str) -> String {
+pub(super) fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -346,35 +377,7 @@ pub(super) fn render(s: &Snapshot) -> String {
         out.push('\n');
     }
     for (name, t) in &s.tables {
-        let cols: Vec<String> = t
-            .columns
-            .iter()
-            .map(|c| {
-                let mut line = format!("    {} {}", quote(&c.name), c.data_type);
-                if let Some(coll) = &c.collation {
-                    line.push_str(&format!(" COLLATE {}", quote(coll)));
-                }
-                match (&c.identity, &c.generated) {
-                    (Some(i), _) => {
-                        line.push_str(&format!(" GENERATED {} AS IDENTITY", i.to_uppercase()))
-                    }
-                    (None, Some(g)) => line.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED")),
-                    (None, None) => {}
-                }
-                if let Some(d) = &c.default {
-                    line.push_str(&format!(" DEFAULT {d}"));
-                }
-                if !c.nullable {
-                    line.push_str(" NOT NULL");
-                }
-                line
-            })
-            .collect();
-        out.push_str(&format!(
-            "CREATE TABLE {} (\n{}\n);\n",
-            quote(name),
-            cols.join(",\n")
-        ));
+        out.push_str(&format!("{};\n", create_table(name, t)));
         for c in t.primary_key.iter().chain(
             t.constraints
                 .iter()

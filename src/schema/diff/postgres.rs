@@ -1,0 +1,488 @@
+//! PostgreSQL's DDL for a diff: everything in place (`ALTER TABLE`,
+//! `ALTER TYPE … ADD VALUE`), an enum that loses or reorders values by
+//! migra's type swap, views made again over changed tables.
+
+use super::{Model, Phase, Script, TableChange, is_fk, narrows};
+use crate::schema::postgres::{column_def, create_table, literal, quote};
+use crate::schema::{ConstraintKind, Sequence, Snapshot, View};
+
+fn comment(c: &Option<String>) -> String {
+    c.as_deref().map_or("NULL".to_owned(), literal)
+}
+
+fn drop_view(name: &str, v: &View) -> String {
+    let kind = if v.create_sql.starts_with("CREATE MATERIALIZED") {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    };
+    format!("DROP {kind} {}", quote(name))
+}
+
+fn create_sequence(name: &str, q: &Sequence) -> String {
+    format!(
+        "CREATE SEQUENCE {} AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {}{}",
+        quote(name),
+        q.data_type,
+        q.increment,
+        q.min,
+        q.max,
+        q.start,
+        if q.cycle { " CYCLE" } else { "" }
+    )
+}
+
+fn owned_by(name: &str, q: &Sequence) -> String {
+    let target = q
+        .owned_by
+        .as_deref()
+        .and_then(|o| o.split_once('.'))
+        .map_or("NONE".to_owned(), |(t, c)| {
+            format!("{}.{}", quote(t), quote(c))
+        });
+    format!("ALTER SEQUENCE {} OWNED BY {target}", quote(name))
+}
+
+fn types(m: &Model, s: &mut Script) {
+    let (from, to) = (m.from, m.to);
+    for (name, labels) in &to.enums {
+        let create = |name: &str| {
+            let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
+            format!(
+                "CREATE TYPE {} AS ENUM ({})",
+                quote(name),
+                labels.join(", ")
+            )
+        };
+        let Some(old) = from.enums.get(name) else {
+            s.push(Phase::Types, create(name));
+            continue;
+        };
+        if old == labels {
+            continue;
+        }
+        let kept: Vec<&String> = labels.iter().filter(|l| old.contains(l)).collect();
+        let appendable =
+            old.iter().all(|l| labels.contains(l)) && kept.iter().copied().eq(old.iter());
+        if appendable {
+            for (i, l) in labels.iter().enumerate().filter(|(_, l)| !old.contains(l)) {
+                let place = match i {
+                    0 => format!(" BEFORE {}", literal(&labels[1])),
+                    _ => format!(" AFTER {}", literal(&labels[i - 1])),
+                };
+                s.push(
+                    Phase::Types,
+                    format!("ALTER TYPE {} ADD VALUE {}{place}", quote(name), literal(l)),
+                );
+            }
+            continue;
+        }
+        // Values removed or reordered: migra's swap.
+        let old_name = format!("{name}__braid_old");
+        s.push(
+            Phase::Types,
+            format!("ALTER TYPE {} RENAME TO {}", quote(name), quote(&old_name)),
+        );
+        s.push(Phase::Types, create(name));
+        let gone: Vec<&String> = old.iter().filter(|l| !labels.contains(l)).collect();
+        // Columns of the type in tables both schemas have (a new table is
+        // created with the new type).
+        for (table, t) in to
+            .tables
+            .iter()
+            .filter(|(n, _)| from.tables.contains_key(*n))
+        {
+            for c in t.columns.iter().filter(|c| {
+                c.data_type == *name
+                    && from.tables[table.as_str()]
+                        .columns
+                        .iter()
+                        .any(|f| f.name == c.name && f.data_type == *name)
+            }) {
+                let tq = quote(table);
+                let cq = quote(&c.name);
+                s.push(
+                    Phase::Types,
+                    format!("ALTER TABLE {tq} ALTER COLUMN {cq} DROP DEFAULT"),
+                );
+                let sql = format!(
+                    "ALTER TABLE {tq} ALTER COLUMN {cq} TYPE {} USING {cq}::text::{}",
+                    quote(name),
+                    quote(name)
+                );
+                if gone.is_empty() {
+                    s.push(Phase::Types, sql);
+                } else {
+                    let values: Vec<String> = gone.iter().map(|g| literal(g)).collect();
+                    s.push_risk(
+                        Phase::Types,
+                        sql,
+                        format!(
+                            "fails if {table}.{} holds a removed value ({})",
+                            c.name,
+                            values.join(", ")
+                        ),
+                    );
+                }
+                if let Some(d) = &c.default {
+                    s.push(
+                        Phase::Types,
+                        format!("ALTER TABLE {tq} ALTER COLUMN {cq} SET DEFAULT {d}"),
+                    );
+                }
+            }
+        }
+        s.push(Phase::Cleanup, format!("DROP TYPE {}", quote(&old_name)));
+    }
+    for name in from.enums.keys().filter(|n| !to.enums.contains_key(*n)) {
+        s.push(Phase::Cleanup, format!("DROP TYPE {}", quote(name)));
+    }
+    for (name, d) in &to.domains {
+        let create = || {
+            let mut sql = format!("CREATE DOMAIN {} AS {}", quote(name), d.data_type);
+            if let Some(def) = &d.default {
+                sql.push_str(&format!(" DEFAULT {def}"));
+            }
+            if !d.nullable {
+                sql.push_str(" NOT NULL");
+            }
+            for c in &d.checks {
+                sql.push_str(&format!(" {c}"));
+            }
+            sql
+        };
+        match from.domains.get(name) {
+            None => s.push(Phase::Types, create()),
+            Some(old) if old == d => {}
+            Some(_) => {
+                s.push_risk(
+                    Phase::Types,
+                    format!("DROP DOMAIN {}", quote(name)),
+                    format!("fails while a column uses domain {name}: change it by hand"),
+                );
+                s.push(Phase::Types, create());
+            }
+        }
+    }
+    for name in from.domains.keys().filter(|n| !to.domains.contains_key(*n)) {
+        s.push(Phase::Cleanup, format!("DROP DOMAIN {}", quote(name)));
+    }
+    sequences(from, to, s);
+}
+
+fn sequences(from: &Snapshot, to: &Snapshot, s: &mut Script) {
+    for (name, q) in &to.sequences {
+        match from.sequences.get(name) {
+            None => {
+                s.push(Phase::Types, create_sequence(name, q));
+                if q.owned_by.is_some() {
+                    s.push(Phase::Comments, owned_by(name, q));
+                }
+            }
+            Some(old) => {
+                let mut parts = Vec::new();
+                if old.data_type != q.data_type {
+                    parts.push(format!("AS {}", q.data_type));
+                }
+                if old.increment != q.increment {
+                    parts.push(format!("INCREMENT BY {}", q.increment));
+                }
+                if old.min != q.min {
+                    parts.push(format!("MINVALUE {}", q.min));
+                }
+                if old.max != q.max {
+                    parts.push(format!("MAXVALUE {}", q.max));
+                }
+                if old.start != q.start {
+                    parts.push(format!("START WITH {}", q.start));
+                }
+                if old.cycle != q.cycle {
+                    parts.push(if q.cycle { "CYCLE" } else { "NO CYCLE" }.to_owned());
+                }
+                if !parts.is_empty() {
+                    s.push(
+                        Phase::Types,
+                        format!("ALTER SEQUENCE {} {}", quote(name), parts.join(" ")),
+                    );
+                }
+                if old.owned_by != q.owned_by {
+                    s.push(Phase::Comments, owned_by(name, q));
+                }
+            }
+        }
+    }
+    for (name, q) in &from.sequences {
+        if to.sequences.contains_key(name) {
+            continue;
+        }
+        // A sequence a dropped table's column owns goes with the table.
+        let with_table = q
+            .owned_by
+            .as_deref()
+            .and_then(|o| o.split_once('.'))
+            .is_some_and(|(t, _)| !to.tables.contains_key(t));
+        let sql = format!(
+            "DROP SEQUENCE {}{}",
+            if with_table { "IF EXISTS " } else { "" },
+            quote(name)
+        );
+        s.push(Phase::Cleanup, sql);
+    }
+}
+
+fn add_constraint(table: &str, c: &crate::schema::Constraint) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {}",
+        quote(table),
+        quote(&c.name),
+        c.definition
+    )
+}
+
+fn created(name: &str, t: &crate::schema::Table, s: &mut Script) {
+    s.push(Phase::Tables, create_table(name, t));
+    for c in t.primary_key.iter() {
+        s.push(Phase::Tables, add_constraint(name, c));
+    }
+    for c in t.constraints.iter().filter(|c| !is_fk(c)) {
+        s.push(Phase::Indexes, add_constraint(name, c));
+    }
+    for i in &t.indexes {
+        s.push(Phase::Indexes, i.create_sql.clone());
+    }
+    for c in t.constraints.iter().filter(|c| is_fk(c)) {
+        s.push(Phase::ForeignKeys, add_constraint(name, c));
+    }
+    if t.comment.is_some() {
+        s.push(
+            Phase::Comments,
+            format!(
+                "COMMENT ON TABLE {} IS {}",
+                quote(name),
+                comment(&t.comment)
+            ),
+        );
+    }
+    for c in t.columns.iter().filter(|c| c.comment.is_some()) {
+        s.push(
+            Phase::Comments,
+            format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                quote(name),
+                quote(&c.name),
+                comment(&c.comment)
+            ),
+        );
+    }
+}
+
+fn changed(c: &TableChange, s: &mut Script) {
+    let old = quote(c.old_name);
+    let t = quote(c.name);
+    for k in &c.constraints_dropped {
+        let phase = if is_fk(k) {
+            Phase::DropDependents
+        } else {
+            Phase::DropIndexes
+        };
+        s.push(
+            phase,
+            format!("ALTER TABLE {old} DROP CONSTRAINT {}", quote(&k.name)),
+        );
+    }
+    if c.pk_changed
+        && let Some(pk) = &c.from.primary_key
+    {
+        s.push(
+            Phase::DropIndexes,
+            format!("ALTER TABLE {old} DROP CONSTRAINT {}", quote(&pk.name)),
+        );
+    }
+    for i in &c.indexes_dropped {
+        s.push(Phase::DropIndexes, format!("DROP INDEX {}", quote(&i.name)));
+    }
+    if c.name != c.old_name {
+        s.push(Phase::Tables, format!("ALTER TABLE {old} RENAME TO {t}"));
+    }
+    for (from, to) in &c.renamed {
+        s.push(
+            Phase::Tables,
+            format!(
+                "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                quote(from),
+                quote(to)
+            ),
+        );
+    }
+    for d in &c.dropped {
+        s.push_loss(
+            Phase::Tables,
+            format!("ALTER TABLE {t} DROP COLUMN {}", quote(&d.name)),
+            format!("drops column {}.{} and its values", c.name, d.name),
+        );
+    }
+    for a in &c.added {
+        let sql = format!("ALTER TABLE {t} ADD COLUMN {}", column_def(a));
+        if !a.nullable && a.default.is_none() && a.identity.is_none() && a.generated.is_none() {
+            s.push_risk(
+                Phase::Tables,
+                sql,
+                format!(
+                    "adds NOT NULL column {}.{} without a default: fails if the table has rows",
+                    c.name, a.name
+                ),
+            );
+        } else {
+            s.push(Phase::Tables, sql);
+        }
+    }
+    for (f, to) in &c.altered {
+        altered(c, f, to, s);
+    }
+    for k in c.constraints_added.iter().filter(|k| !is_fk(k)) {
+        s.push(Phase::Indexes, add_constraint(c.name, k));
+    }
+    if c.pk_changed
+        && let Some(pk) = &c.to.primary_key
+    {
+        s.push(Phase::Indexes, add_constraint(c.name, pk));
+    }
+    for i in &c.indexes_added {
+        s.push(Phase::Indexes, i.create_sql.clone());
+    }
+    for k in c.constraints_added.iter().filter(|k| is_fk(k)) {
+        s.push(Phase::ForeignKeys, add_constraint(c.name, k));
+    }
+    if c.comment_changed {
+        s.push(
+            Phase::Comments,
+            format!("COMMENT ON TABLE {t} IS {}", comment(&c.to.comment)),
+        );
+    }
+}
+
+fn altered(c: &TableChange, f: &crate::schema::Column, to: &crate::schema::Column, s: &mut Script) {
+    let t = quote(c.name);
+    let col = quote(&to.name);
+    let alter = |what: String| format!("ALTER TABLE {t} ALTER COLUMN {col} {what}");
+    if f.generated != to.generated {
+        // A generation expression cannot be altered: the column is made
+        // again (its values are computed, nothing is lost).
+        s.push(Phase::Tables, format!("ALTER TABLE {t} DROP COLUMN {col}"));
+        s.push(
+            Phase::Tables,
+            format!("ALTER TABLE {t} ADD COLUMN {}", column_def(to)),
+        );
+        return;
+    }
+    let retyped = f.data_type != to.data_type || f.collation != to.collation;
+    if retyped && f.default.is_some() {
+        s.push(Phase::Tables, alter("DROP DEFAULT".into()));
+    }
+    if retyped {
+        let collate = to
+            .collation
+            .as_deref()
+            .map(|c| format!(" COLLATE {}", quote(c)))
+            .unwrap_or_default();
+        let sql = alter(format!(
+            "TYPE {}{collate} USING {col}::{}",
+            to.data_type, to.data_type
+        ));
+        if f.data_type != to.data_type && narrows(&f.data_type, &to.data_type) {
+            s.push_loss(
+                Phase::Tables,
+                sql,
+                format!(
+                    "narrows {}.{} from {} to {}",
+                    c.name, to.name, f.data_type, to.data_type
+                ),
+            );
+        } else {
+            s.push(Phase::Tables, sql);
+        }
+    }
+    if f.nullable != to.nullable {
+        if to.nullable {
+            s.push(Phase::Tables, alter("DROP NOT NULL".into()));
+        } else {
+            s.push_risk(
+                Phase::Tables,
+                alter("SET NOT NULL".into()),
+                format!("fails if {}.{} holds NULL", c.name, to.name),
+            );
+        }
+    }
+    if f.default != to.default || (retyped && to.default.is_some()) {
+        match &to.default {
+            Some(d) => s.push(Phase::Tables, alter(format!("SET DEFAULT {d}"))),
+            None if !retyped => s.push(Phase::Tables, alter("DROP DEFAULT".into())),
+            None => {}
+        }
+    }
+    if f.identity != to.identity {
+        let kind = |i: &str| i.to_uppercase();
+        match (&f.identity, &to.identity) {
+            (None, Some(i)) => s.push(
+                Phase::Tables,
+                alter(format!("ADD GENERATED {} AS IDENTITY", kind(i))),
+            ),
+            (Some(_), None) => s.push(Phase::Tables, alter("DROP IDENTITY".into())),
+            (Some(_), Some(i)) => {
+                s.push(Phase::Tables, alter(format!("SET GENERATED {}", kind(i))))
+            }
+            (None, None) => {}
+        }
+    }
+    if f.comment != to.comment {
+        s.push(
+            Phase::Comments,
+            format!("COMMENT ON COLUMN {t}.{col} IS {}", comment(&to.comment)),
+        );
+    }
+}
+
+pub(super) fn render(m: &Model, s: &mut Script) {
+    for (name, v) in &m.views_dropped {
+        s.push(Phase::DropDependents, drop_view(name, v));
+    }
+    for (name, t) in &m.dropped {
+        for k in t
+            .constraints
+            .iter()
+            .filter(|k| k.kind == ConstraintKind::ForeignKey)
+        {
+            s.push(
+                Phase::DropDependents,
+                format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    quote(name),
+                    quote(&k.name)
+                ),
+            );
+        }
+    }
+    types(m, s);
+    for (name, _) in &m.dropped {
+        s.push_loss(
+            Phase::Tables,
+            format!("DROP TABLE {}", quote(name)),
+            format!("drops table {name} and its rows"),
+        );
+    }
+    for c in &m.changed {
+        changed(c, s);
+    }
+    for (name, t) in &m.created {
+        created(name, t, s);
+    }
+    for (name, v) in &m.views_created {
+        s.push(Phase::Views, v.create_sql.clone());
+        if v.comment.is_some() {
+            s.push(
+                Phase::Comments,
+                format!("COMMENT ON VIEW {} IS {}", quote(name), comment(&v.comment)),
+            );
+        }
+    }
+}
