@@ -40,6 +40,9 @@ struct RawSchema {
     /// Objects other tools own, left out of snapshots (`*` wildcards).
     #[serde(default)]
     ignore: Vec<String>,
+    /// Files or directories of plain SQL declaring the desired end state.
+    #[serde(default)]
+    desired: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,6 +197,8 @@ pub struct Settings {
     pub schema_dump: Option<PathBuf>,
     /// `[schema] ignore`: name patterns left out of snapshots.
     pub schema_ignore: Vec<String>,
+    /// `[schema] desired`: the desired-state files and directories.
+    pub schema_desired: Vec<PathBuf>,
 }
 
 /// What the command line says, before the file and the environment.
@@ -310,6 +315,7 @@ impl Settings {
             dev_url: env("BRAID_DEV_URL").or(raw.schema.dev_url),
             schema_dump: raw.schema.dump.map(|d| base.join(d)),
             schema_ignore: raw.schema.ignore,
+            schema_desired: raw.schema.desired.iter().map(|d| base.join(d)).collect(),
         })
     }
 }

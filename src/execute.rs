@@ -518,6 +518,19 @@ enum StepResult {
     Stale(Vec<String>),
 }
 
+/// Whether a section turns SQLite's foreign keys off (`PRAGMA
+/// foreign_keys = OFF`, as a table rebuild does).
+fn turns_foreign_keys_off(db: &Db, sql: &str, first_line: usize) -> bool {
+    let lexer = db.dialect.lexer();
+    split(sql, first_line, lexer).iter().any(|s| {
+        let w = crate::migration::split::words(s.text, lexer);
+        w.len() == 3
+            && w[0] == "PRAGMA"
+            && w[1] == "FOREIGN_KEYS"
+            && matches!(w[2].as_str(), "OFF" | "0" | "FALSE" | "NO")
+    })
+}
+
 async fn run_step(
     db: &mut Db,
     h: &History,
@@ -526,6 +539,64 @@ async fn run_step(
     opts: &Options,
     obs: &mut dyn Observer,
     outcome: &Outcome,
+) -> Result<StepResult, ExecuteError> {
+    let m = h.migration(step.node);
+    let section = m.section(step.direction).expect("checked reversible");
+    // A table rebuild drops the old table, which with foreign keys on
+    // deletes its rows and cascades into child tables; and `PRAGMA
+    // foreign_keys` does nothing inside a transaction
+    // (sqlite.org/pragma.html#pragma_foreign_keys). So they go off before
+    // BEGIN, are checked before COMMIT, and come back on after.
+    let fk_off = db.engine() == Engine::Sqlite
+        && m.transactional
+        && turns_foreign_keys_off(db, &m.source[section.range.clone()], section.first_line);
+    if fk_off {
+        db.exec("PRAGMA foreign_keys = OFF")
+            .await
+            .map_err(db_err("turning foreign keys off"))?;
+    }
+    let result = run_step_inner(db, h, step, expected, opts, obs, outcome, fk_off).await;
+    if fk_off {
+        db.exec("PRAGMA foreign_keys = ON")
+            .await
+            .map_err(db_err("turning foreign keys back on"))?;
+    }
+    result
+}
+
+/// The rows that break a foreign key, as `table → parent` counts.
+async fn foreign_key_violations(db: &mut Db) -> Result<Vec<String>, DbError> {
+    let rows = db
+        .text_rows(
+            "SELECT \"table\", parent, CAST(count(*) AS TEXT) FROM pragma_foreign_key_check \
+             GROUP BY 1, 2 ORDER BY 1, 2",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let text = |i: usize| r[i].clone().unwrap_or_default();
+            format!(
+                "{} row(s) of table {} reference missing rows of {}",
+                text(2),
+                text(0),
+                text(1)
+            )
+        })
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_step_inner(
+    db: &mut Db,
+    h: &History,
+    step: &Step,
+    expected: &[String],
+    opts: &Options,
+    obs: &mut dyn Observer,
+    outcome: &Outcome,
+    fk_check: bool,
 ) -> Result<StepResult, ExecuteError> {
     let m = h.migration(step.node);
     let section = m.section(step.direction).expect("checked reversible");
@@ -618,6 +689,23 @@ async fn run_step(
             if let Err(e) = db.exec(stmt.text).await {
                 roll_back_step(db, m.id.as_str(), direction, &checksum, &e.message).await?;
                 return Err(failed(stmt, e, true));
+            }
+        }
+        if fk_check {
+            let violations = foreign_key_violations(db)
+                .await
+                .map_err(db_err("checking foreign keys"))?;
+            if !violations.is_empty() {
+                let e = DbError {
+                    message: format!("foreign keys broken: {}", violations.join("; ")),
+                    code: None,
+                };
+                roll_back_step(db, m.id.as_str(), direction, &checksum, &e.message).await?;
+                let check = crate::migration::split::Statement {
+                    text: "PRAGMA foreign_key_check",
+                    line: section.first_line,
+                };
+                return Err(failed(&check, e, true));
             }
         }
         let done = format!("{}COMMIT;", book(db, None));

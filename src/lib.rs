@@ -7,6 +7,7 @@
 //!
 //! The library never depends on the command line; the `braid` binary does.
 
+pub mod autogen;
 pub mod config;
 pub mod conflict;
 pub mod db;

@@ -19,6 +19,9 @@ pub struct CommandError {
     pub hints: Vec<String>,
     /// Errors shown before this one (each problem of a batch).
     pub before: Vec<CommandError>,
+    /// Exit 1 without a message (`diff --exit-code`: the answer, not an
+    /// error).
+    pub silent: bool,
 }
 
 impl CommandError {
@@ -44,7 +47,15 @@ impl CommandError {
         self
     }
 
+    pub fn quiet_exit(mut self) -> Self {
+        self.silent = true;
+        self
+    }
+
     pub fn print(&self, out: &mut dyn Write) {
+        if self.silent {
+            return;
+        }
         for b in &self.before {
             b.print(out);
         }

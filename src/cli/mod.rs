@@ -82,6 +82,8 @@ enum Command {
     Rebase(commands::rebase::Args),
     /// Print the database's schema (SQL, or JSON), braid's tables left out.
     Schema(commands::schema::Args),
+    /// The SQL that turns schema FROM into schema TO, proven both ways.
+    Diff(commands::diff::Args),
     /// Test every revision up, down and up on a scratch database, comparing schemas.
     Verify(commands::schema::VerifyArgs),
     /// Print the shell completion script for SHELL (bash, zsh, fish, powershell).
@@ -216,7 +218,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Init(_) | Command::Completions(_) | Command::Man => {
                 unreachable!("handled above")
             }
-            Command::Revision(a) => commands::revision::run(&ctx, a),
+            Command::Revision(a) => commands::revision::run(&ctx, a).await,
             Command::Merge(a) => commands::merge::run(&ctx, a),
             Command::Upgrade(a) => {
                 commands::migrate::run(&ctx, a, braid::revision::Direction::Up).await
@@ -237,6 +239,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Rebase(a) => commands::rebase::run(&ctx, a).await,
             Command::Schema(a) => commands::schema::run(&ctx, a).await,
             Command::Verify(a) => commands::schema::verify(&ctx, a).await,
+            Command::Diff(a) => commands::diff::run(&ctx, a).await,
         }
     })
 }

@@ -11,6 +11,9 @@ pub struct NewRevision {
     pub depends_on: Vec<String>,
     pub message: String,
     pub created: jiff::Timestamp,
+    /// The up and down SQL (empty for a new hand-written revision).
+    pub up: String,
+    pub down: String,
 }
 
 /// Alembic truncates slugs at 40 characters; so do we.
@@ -89,7 +92,10 @@ pub fn render_new(rev: &NewRevision) -> String {
         out.push_str(&rev.down_revisions.join(", "));
         out.push_str("; add SQL here only if the merge needs it\n\n-- braid:down\n");
     } else {
-        out.push_str("-- braid:up\n\n\n-- braid:down\n\n");
+        out.push_str(&format!(
+            "-- braid:up\n{}\n\n-- braid:down\n{}\n",
+            rev.up, rev.down
+        ));
     }
     out
 }
@@ -107,6 +113,8 @@ mod tests {
             depends_on: vec![],
             message: "Initial migration: setup \"users\"!".into(),
             created: "2025-09-19T14:00:00Z".parse().unwrap(),
+            up: String::new(),
+            down: String::new(),
         }
     }
 

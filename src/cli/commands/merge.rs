@@ -77,6 +77,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         depends_on: Vec::new(),
         message: args.message,
         created: now()?,
+        up: String::new(),
+        down: String::new(),
     };
     let dir = directory(ctx, Some(&h), parents.first().copied(), None)?;
     write(ctx, &dir, &rev)

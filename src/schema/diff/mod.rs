@@ -85,10 +85,10 @@ impl Script {
         let mut out = String::new();
         for s in &self.statements {
             if let Some(l) = &s.loss {
-                out.push_str(&format!("-- braid: DATA LOSS: {l}\n"));
+                out.push_str(&format!("-- DATA LOSS: {l}\n"));
             }
             if let Some(r) = &s.risk {
-                out.push_str(&format!("-- braid: may fail: {r}\n"));
+                out.push_str(&format!("-- may fail: {r}\n"));
             }
             out.push_str(s.sql.trim_end());
             out.push_str(";\n");

@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn annotations_on_tables_and_columns() {
         let r = Renames::parse(
-            "CREATE TABLE accounts ( -- braid:renamed-from users\n    id integer PRIMARY KEY,\n    \"mail\" text NOT NULL, -- braid:renamed-from email\n    name text\n);\nCREATE TABLE IF NOT EXISTS x (a int -- braid:renamed-from b\n);\n",
+            "CREATE TABLE accounts ( -- braid:renamed-from users\n    id integer PRIMARY KEY,\n    \"mail\" text NOT NULL, -- braid:renamed-from email\n    name text\n);\nCREATE TABLE IF NOT EXISTS x (\n  a int -- braid:renamed-from b\n);\n",
         );
         assert_eq!(r.table_source("accounts"), Some("users"));
         assert_eq!(r.column_source("accounts", "mail"), Some("email"));

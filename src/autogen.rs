@@ -1,0 +1,166 @@
+//! The pieces of `diff` and `revision --autogenerate` that touch a
+//! database: loading desired-state `.sql` files onto a scratch database
+//! (statement by statement, so an error names its file and line), and the
+//! proof that a generated script does what it says: applied to the first
+//! schema it gives the second, and its reverse gives the first back.
+
+use std::path::{Path, PathBuf};
+
+use crate::db::{Db, DbError};
+use crate::migration::split::split;
+use crate::schema::diff::{Renames, Script};
+use crate::schema::{self, Filter, Snapshot, compare};
+
+/// Why a schema could not be built or a script not proven.
+#[derive(Debug, thiserror::Error)]
+pub enum AutogenError {
+    #[error("cannot read {}: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    #[error("{}:{line}: {}", path.display(), error.message)]
+    Statement {
+        path: PathBuf,
+        line: usize,
+        statement: String,
+        error: DbError,
+    },
+    #[error("cannot read the scratch database's schema: {0}")]
+    Introspect(DbError),
+    #[error("the generated {direction} script fails: {}", error.message)]
+    Apply {
+        direction: &'static str,
+        statement: String,
+        error: DbError,
+    },
+    #[error("the generated {direction} script does not reach the schema it should: {}", differences.join("; "))]
+    NotProven {
+        direction: &'static str,
+        differences: Vec<String>,
+    },
+}
+
+/// The `.sql` files a path names: the file, or every `.sql` file under
+/// the directory, in path order.
+pub fn sql_files(path: &Path) -> Result<Vec<PathBuf>, AutogenError> {
+    if path.is_file() {
+        return Ok(vec![path.to_owned()]);
+    }
+    if !path.is_dir() {
+        return Err(AutogenError::Read {
+            path: path.to_owned(),
+            message: "no such file or directory".into(),
+        });
+    }
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "sql"))
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Runs every statement of the files on `db` (a scratch database), and
+/// returns the renames they declare.
+pub async fn load_files(db: &mut Db, paths: &[PathBuf]) -> Result<Renames, AutogenError> {
+    let mut renames = Renames::default();
+    for dir in paths {
+        for path in sql_files(dir)? {
+            let text = std::fs::read_to_string(&path).map_err(|e| AutogenError::Read {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            renames.extend(Renames::parse(&text));
+            for stmt in split(&text, 1, db.dialect.lexer()) {
+                if crate::migration::split::words(stmt.text, db.dialect.lexer()).is_empty() {
+                    continue;
+                }
+                db.exec(stmt.text)
+                    .await
+                    .map_err(|error| AutogenError::Statement {
+                        path: path.clone(),
+                        line: stmt.line,
+                        statement: stmt.text.to_owned(),
+                        error,
+                    })?;
+            }
+        }
+    }
+    Ok(renames)
+}
+
+/// Runs SQL text on `db` statement by statement (MySQL takes one at a
+/// time).
+pub async fn run_sql(db: &mut Db, sql: &str) -> Result<(), DbError> {
+    for stmt in split(sql, 1, db.dialect.lexer()) {
+        if !crate::migration::split::words(stmt.text, db.dialect.lexer()).is_empty() {
+            db.exec(stmt.text).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs a generated script on `db` statement by statement.
+pub async fn run_script(
+    db: &mut Db,
+    script: &Script,
+    direction: &'static str,
+) -> Result<(), AutogenError> {
+    for s in &script.statements {
+        db.exec(&s.sql).await.map_err(|error| AutogenError::Apply {
+            direction,
+            statement: s.sql.clone(),
+            error,
+        })?;
+    }
+    Ok(())
+}
+
+/// What strictly differs, in words; `Err` with what equivalently differs.
+fn reached(
+    want: &Snapshot,
+    got: &Snapshot,
+    direction: &'static str,
+) -> Result<Vec<String>, AutogenError> {
+    let (real, notes): (Vec<_>, Vec<_>) = compare::compare(want, got)
+        .into_iter()
+        .partition(|d| !d.strict_only);
+    if real.is_empty() {
+        Ok(notes
+            .iter()
+            .map(|d| d.describe("appears", "is missing"))
+            .collect())
+    } else {
+        Err(AutogenError::NotProven {
+            direction,
+            differences: real
+                .iter()
+                .map(|d| d.describe("appears", "is missing"))
+                .collect(),
+        })
+    }
+}
+
+/// Proves `up` and `down` on `db`, a scratch database that holds the
+/// schema `from`: up gives `to`, down gives `from` back (equivalent
+/// equality). Returns the notes strict equality adds (column order).
+pub async fn prove(
+    db: &mut Db,
+    from: &Snapshot,
+    to: &Snapshot,
+    up: &Script,
+    down: &Script,
+    filter: &Filter,
+) -> Result<Vec<String>, AutogenError> {
+    run_script(db, up, "up").await?;
+    let after_up = schema::introspect(db, filter)
+        .await
+        .map_err(AutogenError::Introspect)?;
+    let mut notes = reached(to, &after_up, "up")?;
+    run_script(db, down, "down").await?;
+    let after_down = schema::introspect(db, filter)
+        .await
+        .map_err(AutogenError::Introspect)?;
+    notes.extend(reached(from, &after_down, "down")?);
+    Ok(notes)
+}

@@ -1,0 +1,288 @@
+//! `braid diff FROM TO`: the SQL that turns one schema into another, proven
+//! on a scratch database in both directions before it is printed. Also the
+//! schema building `revision --autogenerate` shares.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use braid::autogen::{self, AutogenError};
+use braid::execute::{self, Options, Request, Silent};
+use braid::schema::diff::{Renames, Script};
+use braid::schema::scratch::Scratch;
+use braid::schema::{self, Snapshot};
+use serde_json::json;
+
+use super::schema::{SchemaFormat, filter, make_scratch, verify_error};
+use crate::cli::{CommandError, Ctx, out, out_json};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The schema to start from: `migrations` (every revision to the one
+    /// head applied on a scratch database), `migrations@TARGET`,
+    /// `database` (the database at the URL), `schema` (`[schema]
+    /// desired`), or a `.sql` file or a directory of them.
+    from: String,
+    /// The schema to reach, as FROM.
+    to: String,
+    /// `sql` (default) or `json`.
+    #[arg(long, value_enum, default_value = "sql")]
+    format: SchemaFormat,
+    /// Exit 1 when the schemas differ, as `git diff --exit-code`.
+    #[arg(long = "exit-code")]
+    exit_code: bool,
+    /// Where scratch databases are made.
+    #[arg(long = "dev-url", value_name = "URL")]
+    dev_url: Option<String>,
+}
+
+/// A schema built from a source: its snapshot, the renames its files
+/// declare, and the scratch database that holds it (none for `database`).
+pub struct Built {
+    pub snap: Snapshot,
+    pub renames: Renames,
+    pub scratch: Option<usize>,
+}
+
+pub fn autogen_error(e: AutogenError) -> CommandError {
+    match e {
+        AutogenError::Statement {
+            path,
+            line,
+            statement,
+            error,
+        } => CommandError::new(format!("the desired schema does not build: {}", error.message))
+            .at(format!("{}:{line}", path.display()))
+            .cause(format!("statement: {}", statement.trim())),
+        AutogenError::Apply {
+            direction,
+            statement,
+            error,
+        } => CommandError::new(format!(
+            "braid cannot express this change: the generated {direction} script fails on a scratch database: {}",
+            error.message
+        ))
+        .cause(format!("statement: {statement}")),
+        AutogenError::NotProven {
+            direction,
+            differences,
+        } => {
+            let mut e = CommandError::new(format!(
+                "braid cannot express this change: the generated {direction} script, applied on a scratch database, does not reach the schema it should"
+            ));
+            e.causes = differences;
+            e
+        }
+        e => CommandError::new(e.to_string()),
+    }
+}
+
+/// Builds a schema source, pushing the scratch database it made (if any)
+/// onto `scratches`: the caller drops them all, whatever happens.
+pub async fn build(
+    ctx: &Ctx,
+    source: &str,
+    dev_url: Option<&str>,
+    scratches: &mut Vec<Scratch>,
+) -> Result<Built, CommandError> {
+    let filter = filter(ctx);
+    if source == "database" {
+        if !ctx.has_database() {
+            return Err(CommandError::new(format!(
+                "no database at {}",
+                ctx.settings.url
+            )));
+        }
+        let mut db = ctx.connect().await?;
+        let snap = schema::introspect(&mut db, &filter).await;
+        db.close().await;
+        let snap = snap
+            .map_err(|e| CommandError::new("cannot read the database's schema").cause(e.message))?;
+        return Ok(Built {
+            snap,
+            renames: Renames::default(),
+            scratch: None,
+        });
+    }
+    let paths: Vec<PathBuf> = if source == "schema" {
+        if ctx.settings.schema_desired.is_empty() {
+            return Err(CommandError::new("no desired schema is configured").hint(
+                "list its files or directories in `[schema] desired = [\"schema\"]` in braid.toml",
+            ));
+        }
+        ctx.settings.schema_desired.clone()
+    } else if source == "migrations" || source.starts_with("migrations@") {
+        Vec::new()
+    } else if source.ends_with(".sql") || ctx.cwd.join(source).is_dir() {
+        vec![ctx.cwd.join(source)]
+    } else {
+        return Err(CommandError::new(format!(
+            "unknown schema source `{source}`: expected `migrations`, `migrations@TARGET`, `database`, `schema`, or a .sql file or directory"
+        )));
+    };
+    let migrations = (source == "migrations" || source.starts_with("migrations@")).then(|| {
+        source
+            .strip_prefix("migrations@")
+            .unwrap_or("head")
+            .to_owned()
+    });
+    // Resolve what can fail without a database first.
+    let plan = match &migrations {
+        Some(target) => {
+            let h = ctx.history()?;
+            let t = braid::target::parse(target)?;
+            braid::target::resolve_upgrade(&h.graph, &[], &t)?;
+            Some((h, t))
+        }
+        None => None,
+    };
+    let scratch = make_scratch(ctx, dev_url).await?;
+    scratches.push(scratch);
+    let index = scratches.len() - 1;
+    let db = &mut scratches[index].db;
+    let renames = match plan {
+        Some((h, t)) => {
+            if !h.graph.is_empty() {
+                execute::run(
+                    db,
+                    &h,
+                    Request::Upgrade(&t),
+                    &Options::default(),
+                    &mut Silent,
+                )
+                .await
+                .map_err(|e| verify_error(e.into()))?;
+            }
+            Renames::default()
+        }
+        None => autogen::load_files(db, &paths)
+            .await
+            .map_err(autogen_error)?,
+    };
+    let snap = schema::introspect(db, &filter).await.map_err(|e| {
+        CommandError::new("cannot read the scratch database's schema").cause(e.message)
+    })?;
+    Ok(Built {
+        snap,
+        renames,
+        scratch: Some(index),
+    })
+}
+
+/// The up and down scripts from `from` to `to`, proven on a scratch
+/// database holding `from` (made from its SQL form when it has none).
+/// Returns the notes strict equality adds.
+pub async fn scripts(
+    ctx: &Ctx,
+    from: &Built,
+    to: &Built,
+    dev_url: Option<&str>,
+    scratches: &mut Vec<Scratch>,
+) -> Result<(Script, Script, Vec<String>), CommandError> {
+    let renames = &to.renames;
+    let up = schema::diff::diff(&from.snap, &to.snap, renames);
+    let down = schema::diff::diff(&to.snap, &from.snap, &renames.reversed());
+    let mut unsupported = up.unsupported.clone();
+    unsupported.extend(down.unsupported.iter().cloned());
+    unsupported.dedup();
+    if !unsupported.is_empty() {
+        let mut e = CommandError::new("braid cannot express these changes");
+        e.causes = unsupported;
+        return Err(e);
+    }
+    if up.is_empty() && down.is_empty() {
+        return Ok((up, down, Vec::new()));
+    }
+    let index = match from.scratch {
+        Some(i) => i,
+        None => {
+            scratches.push(make_scratch(ctx, dev_url).await?);
+            let i = scratches.len() - 1;
+            autogen::run_sql(&mut scratches[i].db, &from.snap.to_sql())
+                .await
+                .map_err(|e| {
+                    CommandError::new("cannot build the database's schema on a scratch database")
+                        .cause(e.message)
+                })?;
+            i
+        }
+    };
+    let notes = autogen::prove(
+        &mut scratches[index].db,
+        &from.snap,
+        &to.snap,
+        &up,
+        &down,
+        &filter(ctx),
+    )
+    .await
+    .map_err(autogen_error)?;
+    Ok((up, down, notes))
+}
+
+/// Warnings about a script on stderr: data loss, risks, rename hints.
+pub fn warn(ctx: &Ctx, script: &Script, notes: &[String]) {
+    if ctx.quiet {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for l in script.losses() {
+        let _ = writeln!(err, "warning: data loss: {l}");
+    }
+    for r in script.risks() {
+        let _ = writeln!(err, "warning: may fail: {r}");
+    }
+    for h in &script.hints {
+        let _ = writeln!(err, "hint: {h}");
+    }
+    for n in notes {
+        let _ = writeln!(err, "note: {n} (strict equality only)");
+    }
+}
+
+pub async fn drop_all(scratches: Vec<Scratch>) -> Result<(), CommandError> {
+    let mut failed = None;
+    for s in scratches {
+        if let Err(e) = s.drop().await {
+            failed = Some(e);
+        }
+    }
+    match failed {
+        Some(e) => Err(CommandError::new("cannot drop a scratch database").cause(e.message)),
+        None => Ok(()),
+    }
+}
+
+async fn work(ctx: &Ctx, args: &Args, scratches: &mut Vec<Scratch>) -> Result<bool, CommandError> {
+    let dev = args.dev_url.as_deref();
+    let from = build(ctx, &args.from, dev, scratches).await?;
+    let to = build(ctx, &args.to, dev, scratches).await?;
+    let (up, _down, notes) = scripts(ctx, &from, &to, dev, scratches).await?;
+    match args.format {
+        SchemaFormat::Sql => out(&up.to_sql()),
+        SchemaFormat::Json => out_json(&json!({
+            "equal": up.is_empty(),
+            "statements": up.statements.iter().map(|s| json!({
+                "sql": s.sql,
+                "phase": format!("{:?}", s.phase),
+                "data_loss": s.loss,
+                "may_fail": s.risk,
+            })).collect::<Vec<_>>(),
+            "hints": up.hints,
+            "notes": notes,
+        })),
+    }
+    warn(ctx, &up, &notes);
+    Ok(!up.is_empty())
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
+    let mut scratches = Vec::new();
+    let result = work(ctx, &args, &mut scratches).await;
+    let dropped = drop_all(scratches).await;
+    let differ = result?;
+    dropped?;
+    if differ && args.exit_code {
+        return Err(CommandError::new("the schemas differ").quiet_exit());
+    }
+    Ok(())
+}
