@@ -4,7 +4,7 @@
 
 use super::{Model, Phase, Script, TableChange, is_fk, narrows};
 use crate::schema::postgres::{column_def, create_table, literal, quote};
-use crate::schema::{ConstraintKind, Sequence, Snapshot, View};
+use crate::schema::{ConstraintKind, Sequence, View};
 
 fn comment(c: &Option<String>) -> String {
     c.as_deref().map_or("NULL".to_owned(), literal)
@@ -86,25 +86,29 @@ fn types(m: &Model, s: &mut Script) {
         s.push(Phase::Types, create(name));
         let gone: Vec<&String> = old.iter().filter(|l| !labels.contains(l)).collect();
         // Columns of the type in tables both schemas have (a new table is
-        // created with the new type).
-        for (table, t) in to
-            .tables
-            .iter()
-            .filter(|(n, _)| from.tables.contains_key(*n))
-        {
-            for c in t.columns.iter().filter(|c| {
-                c.data_type == *name
-                    && from.tables[table.as_str()]
-                        .columns
-                        .iter()
-                        .any(|f| f.name == c.name && f.data_type == *name)
-            }) {
-                let tq = quote(table);
-                let cq = quote(&c.name);
-                s.push(
-                    Phase::Types,
-                    format!("ALTER TABLE {tq} ALTER COLUMN {cq} DROP DEFAULT"),
-                );
+        // created with the new type). This runs before tables and columns
+        // are renamed: the old names.
+        for c in &m.changed {
+            for to_col in c.to.columns.iter().filter(|col| col.data_type == *name) {
+                let Some(src) = c.source_of(&to_col.name) else {
+                    continue;
+                };
+                let Some(f) = c
+                    .from
+                    .columns
+                    .iter()
+                    .find(|f| f.name == src && f.data_type == *name)
+                else {
+                    continue;
+                };
+                let tq = quote(c.old_name);
+                let cq = quote(&f.name);
+                if f.default.is_some() {
+                    s.push(
+                        Phase::Types,
+                        format!("ALTER TABLE {tq} ALTER COLUMN {cq} DROP DEFAULT"),
+                    );
+                }
                 let sql = format!(
                     "ALTER TABLE {tq} ALTER COLUMN {cq} TYPE {} USING {cq}::text::{}",
                     quote(name),
@@ -118,13 +122,17 @@ fn types(m: &Model, s: &mut Script) {
                         Phase::Types,
                         sql,
                         format!(
-                            "fails if {table}.{} holds a removed value ({})",
-                            c.name,
+                            "fails if {}.{} holds a removed value ({})",
+                            c.old_name,
+                            f.name,
                             values.join(", ")
                         ),
                     );
                 }
-                if let Some(d) = &c.default {
+                // A changed default is set with the table's other changes.
+                if let Some(d) = &f.default
+                    && f.default == to_col.default
+                {
                     s.push(
                         Phase::Types,
                         format!("ALTER TABLE {tq} ALTER COLUMN {cq} SET DEFAULT {d}"),
@@ -167,12 +175,41 @@ fn types(m: &Model, s: &mut Script) {
     for name in from.domains.keys().filter(|n| !to.domains.contains_key(*n)) {
         s.push(Phase::Cleanup, format!("DROP DOMAIN {}", quote(name)));
     }
-    sequences(from, to, s);
+    sequences(m, s);
 }
 
-fn sequences(from: &Snapshot, to: &Snapshot, s: &mut Script) {
+/// The sequence of the first schema a new sequence is: the one the same
+/// (maybe renamed) column owned. Renaming it keeps its position.
+fn renamed_sequence<'a>(m: &Model<'a>, q: &Sequence) -> Option<&'a str> {
+    let (table, column) = q.owned_by.as_deref()?.split_once('.')?;
+    let c = m.changed.iter().find(|c| c.name == table)?;
+    let src = c.source_of(column)?;
+    let owner = format!("{}.{src}", c.old_name);
+    m.from
+        .sequences
+        .iter()
+        .find(|(n, f)| {
+            f.owned_by.as_deref() == Some(owner.as_str()) && !m.to.sequences.contains_key(*n)
+        })
+        .map(|(n, _)| n.as_str())
+}
+
+fn sequences(m: &Model, s: &mut Script) {
+    let (from, to) = (m.from, m.to);
+    let mut renamed: Vec<&str> = Vec::new();
     for (name, q) in &to.sequences {
-        match from.sequences.get(name) {
+        let existing = match from.sequences.get(name) {
+            Some(f) => Some(f),
+            None => renamed_sequence(m, q).map(|old| {
+                renamed.push(old);
+                s.push(
+                    Phase::Types,
+                    format!("ALTER SEQUENCE {} RENAME TO {}", quote(old), quote(name)),
+                );
+                &from.sequences[old]
+            }),
+        };
+        match existing {
             None => {
                 s.push(Phase::Types, create_sequence(name, q));
                 if q.owned_by.is_some() {
@@ -212,7 +249,7 @@ fn sequences(from: &Snapshot, to: &Snapshot, s: &mut Script) {
         }
     }
     for (name, q) in &from.sequences {
-        if to.sequences.contains_key(name) {
+        if to.sequences.contains_key(name) || renamed.contains(&name.as_str()) {
             continue;
         }
         // A sequence a dropped table's column owns goes with the table.
