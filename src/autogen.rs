@@ -141,26 +141,30 @@ fn reached(
     }
 }
 
-/// Proves `up` and `down` on `db`, a scratch database that holds the
-/// schema `from`: up gives `to`, down gives `from` back (equivalent
-/// equality). Returns the notes strict equality adds (column order).
+/// Proves `up` on `db`, a scratch database that holds the schema `from`:
+/// applied, it gives `to` (equivalent equality). The down script is then
+/// the differ run from what the up script really built back to `from`
+/// (so it names what the engine named, not what the desired schema's
+/// engine happened to call a constraint), and is proven in turn. Returns
+/// the down script and the notes strict equality adds (column order).
 pub async fn prove(
     db: &mut Db,
     from: &Snapshot,
     to: &Snapshot,
     up: &Script,
-    down: &Script,
+    renames: &Renames,
     filter: &Filter,
-) -> Result<Vec<String>, AutogenError> {
+) -> Result<(Script, Vec<String>), AutogenError> {
     run_script(db, up, "up").await?;
     let after_up = schema::introspect(db, filter)
         .await
         .map_err(AutogenError::Introspect)?;
     let mut notes = reached(to, &after_up, "up")?;
-    run_script(db, down, "down").await?;
+    let down = crate::schema::diff::diff(&after_up, from, &renames.reversed());
+    run_script(db, &down, "down").await?;
     let after_down = schema::introspect(db, filter)
         .await
         .map_err(AutogenError::Introspect)?;
     notes.extend(reached(from, &after_down, "down")?);
-    Ok(notes)
+    Ok((down, notes))
 }

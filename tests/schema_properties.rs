@@ -1,11 +1,14 @@
 //! Random schemas survive the snapshot round trip: built on an empty
 //! database, read, rendered as SQL, rebuilt on another empty database and
-//! read again, the two snapshots are strictly equal. SQLite in memory
-//! (many cases) and PostgreSQL (fewer: each case resets two schemas on the
-//! real server). `PROPTEST_CASES` raises the SQLite count (`make fuzz`).
+//! read again, the two snapshots are strictly equal. Random pairs of
+//! schemas diff both ways: the up script turns the first into the second
+//! and the down script gives the first back. SQLite in memory (many cases)
+//! and PostgreSQL (fewer: each case resets two schemas on the real
+//! server). `PROPTEST_CASES` raises the SQLite count (`make fuzz`).
 
 use braid::config::{Overrides, Settings};
 use braid::db::Db;
+use braid::schema::diff::{self, Renames};
 use braid::schema::{self, Filter, compare};
 use proptest::prelude::*;
 
@@ -151,6 +154,34 @@ async fn round_trip(a: &mut Db, b: &mut Db, sql: &str) -> Result<(), String> {
     }
 }
 
+/// Builds `old` on `a` and `new` on `b`, then proves the diff both ways
+/// on `a`.
+async fn diff_pair(a: &mut Db, b: &mut Db, old: &str, new: &str) -> Result<(), String> {
+    let filter = Filter::new("braid_version", &[]);
+    braid::autogen::run_sql(a, old)
+        .await
+        .map_err(|e| format!("{e}\n{old}"))?;
+    braid::autogen::run_sql(b, new)
+        .await
+        .map_err(|e| format!("{e}\n{new}"))?;
+    let sa = schema::introspect(a, &filter)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sb = schema::introspect(b, &filter)
+        .await
+        .map_err(|e| e.to_string())?;
+    let up = diff::diff(&sa, &sb, &Renames::default());
+    braid::autogen::prove(a, &sa, &sb, &up, &Renames::default(), &filter)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "{e}\n--- old\n{old}\n--- new\n{new}\n--- up\n{}",
+                up.to_sql()
+            )
+        })
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -170,6 +201,57 @@ proptest! {
             let mut a = Db::connect(&settings("sqlite::memory:", None)).await.unwrap();
             let mut b = Db::connect(&settings("sqlite::memory:", None)).await.unwrap();
             let r = round_trip(&mut a, &mut b, &sql).await;
+            a.close().await;
+            b.close().await;
+            r
+        });
+        prop_assert!(r.is_ok(), "{}", r.unwrap_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)
+    ))]
+
+    #[test]
+    fn random_sqlite_schema_pairs_diff_both_ways(old in tables(), new in tables()) {
+        let (old, new) = (ddl(&old, false), ddl(&new, false));
+        let r = rt().block_on(async {
+            let mut a = Db::connect(&settings("sqlite::memory:", None)).await.unwrap();
+            let mut b = Db::connect(&settings("sqlite::memory:", None)).await.unwrap();
+            let r = diff_pair(&mut a, &mut b, &old, &new).await;
+            a.close().await;
+            b.close().await;
+            r
+        });
+        prop_assert!(r.is_ok(), "{}", r.unwrap_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn random_postgres_schema_pairs_diff_both_ways(old in tables(), new in tables()) {
+        let (old, new) = (ddl(&old, true), ddl(&new, true));
+        let url = "postgres://postgres@127.0.0.1:5432/test";
+        let (sa, sb) = (
+            format!("braid_propd_a_{}", std::process::id()),
+            format!("braid_propd_b_{}", std::process::id()),
+        );
+        let r = rt().block_on(async {
+            let mut a = Db::connect(&settings(url, Some(&sa))).await.expect("PostgreSQL on 127.0.0.1:5432");
+            let mut b = Db::connect(&settings(url, Some(&sb))).await.unwrap();
+            for (db, s) in [(&mut a, &sa), (&mut b, &sb)] {
+                db.exec(&format!("DROP SCHEMA IF EXISTS \"{s}\" CASCADE; CREATE SCHEMA \"{s}\""))
+                    .await
+                    .unwrap();
+            }
+            let r = diff_pair(&mut a, &mut b, &old, &new).await;
+            for (db, s) in [(&mut a, &sa), (&mut b, &sb)] {
+                db.exec(&format!("DROP SCHEMA IF EXISTS \"{s}\" CASCADE")).await.unwrap();
+            }
             a.close().await;
             b.close().await;
             r

@@ -23,6 +23,8 @@ struct Parsed {
     names: Vec<(String, String)>,
     /// Column collations.
     collations: Vec<(String, String)>,
+    /// Generated columns' expressions.
+    generated: Vec<(String, String)>,
     ok: bool,
 }
 
@@ -43,6 +45,10 @@ fn parse_table(sql: &str) -> Parsed {
                 ColumnOption::Collation(n) => {
                     p.collations.push((c.name.value.clone(), n.to_string()))
                 }
+                ColumnOption::Generated {
+                    generation_expr: Some(e),
+                    ..
+                } => p.generated.push((c.name.value.clone(), e.to_string())),
                 ColumnOption::Unique { .. } => {
                     if let Some(n) = name {
                         p.names.push((format!("u:{}", c.name.value), n));
@@ -163,9 +169,15 @@ async fn table(
         if pk_pos > 0 {
             pk.push((pk_pos, col.clone()));
         }
+        let expression = parsed
+            .generated
+            .iter()
+            .find(|(n, _)| *n == col)
+            .map(|(_, e)| format!("{e} "))
+            .unwrap_or_default();
         let generated = match text(&c[6]).as_str() {
-            "2" => Some("virtual".to_owned()),
-            "3" => Some("stored".to_owned()),
+            "2" => Some(format!("{expression}VIRTUAL")),
+            "3" => Some(format!("{expression}STORED")),
             _ => None,
         };
         t.columns.push(Column {

@@ -180,17 +180,13 @@ pub async fn scripts(
 ) -> Result<(Script, Script, Vec<String>), CommandError> {
     let renames = &to.renames;
     let up = schema::diff::diff(&from.snap, &to.snap, renames);
-    let down = schema::diff::diff(&to.snap, &from.snap, &renames.reversed());
-    let mut unsupported = up.unsupported.clone();
-    unsupported.extend(down.unsupported.iter().cloned());
-    unsupported.dedup();
-    if !unsupported.is_empty() {
+    if !up.unsupported.is_empty() {
         let mut e = CommandError::new("braid cannot express these changes");
-        e.causes = unsupported;
+        e.causes = up.unsupported.clone();
         return Err(e);
     }
-    if up.is_empty() && down.is_empty() {
-        return Ok((up, down, Vec::new()));
+    if up.is_empty() {
+        return Ok((up, Script::default(), Vec::new()));
     }
     let index = match from.scratch {
         Some(i) => i,
@@ -206,16 +202,21 @@ pub async fn scripts(
             i
         }
     };
-    let notes = autogen::prove(
+    let (down, notes) = autogen::prove(
         &mut scratches[index].db,
         &from.snap,
         &to.snap,
         &up,
-        &down,
+        renames,
         &filter(ctx),
     )
     .await
     .map_err(autogen_error)?;
+    if !down.unsupported.is_empty() {
+        let mut e = CommandError::new("braid cannot express the way back");
+        e.causes = down.unsupported.clone();
+        return Err(e);
+    }
     Ok((up, down, notes))
 }
 

@@ -472,6 +472,27 @@ fn table_change<'a>(
     c
 }
 
+/// A table in both schemas that nothing changed.
+pub(crate) fn unchanged<'a>(name: &'a str, from: &'a Table, to: &'a Table) -> TableChange<'a> {
+    TableChange {
+        name,
+        old_name: name,
+        from,
+        to,
+        added: Vec::new(),
+        dropped: Vec::new(),
+        renamed: Vec::new(),
+        altered: Vec::new(),
+        pk_changed: false,
+        constraints_dropped: Vec::new(),
+        constraints_added: Vec::new(),
+        indexes_dropped: Vec::new(),
+        indexes_added: Vec::new(),
+        comment_changed: false,
+        reordered: false,
+    }
+}
+
 /// `text` with the identifier `old` replaced by `new` where it stands as
 /// a word.
 pub(crate) fn replace_word(text: &str, old: &str, new: &str) -> String {
@@ -537,6 +558,13 @@ pub(crate) fn narrows(from: &str, to: &str) -> bool {
     }
     if f == "real" && t == "double precision" {
         return false;
+    }
+    // MySQL `enum('a','b')` → `enum('a','b','c')`: values added at the end.
+    for kind in ["enum(", "set("] {
+        if let (Some(a), Some(b)) = (f.strip_prefix(kind), t.strip_prefix(kind)) {
+            let a = a.trim_end_matches(')');
+            return !b.trim_end_matches(')').starts_with(&format!("{a},"));
+        }
     }
     true
 }

@@ -88,7 +88,16 @@ fn types(m: &Model, s: &mut Script) {
         // Columns of the type in tables both schemas have (a new table is
         // created with the new type). This runs before tables and columns
         // are renamed: the old names.
-        for c in &m.changed {
+        // Tables unchanged otherwise have no TableChange: pair them too.
+        let unchanged: Vec<TableChange> = to
+            .tables
+            .iter()
+            .filter(|(n, _)| {
+                from.tables.contains_key(*n) && !m.changed.iter().any(|c| c.name == n.as_str())
+            })
+            .map(|(n, t)| super::unchanged(n, &from.tables[n.as_str()], t))
+            .collect();
+        for c in m.changed.iter().chain(&unchanged) {
             for to_col in c.to.columns.iter().filter(|col| col.data_type == *name) {
                 let Some(src) = c.source_of(&to_col.name) else {
                     continue;
@@ -252,12 +261,9 @@ fn sequences(m: &Model, s: &mut Script) {
         if to.sequences.contains_key(name) || renamed.contains(&name.as_str()) {
             continue;
         }
-        // A sequence a dropped table's column owns goes with the table.
-        let with_table = q
-            .owned_by
-            .as_deref()
-            .and_then(|o| o.split_once('.'))
-            .is_some_and(|(t, _)| !to.tables.contains_key(t));
+        // A sequence a column owns goes with the column (or its table),
+        // which may be dropped in this script.
+        let with_table = q.owned_by.is_some();
         let sql = format!(
             "DROP SEQUENCE {}{}",
             if with_table { "IF EXISTS " } else { "" },
@@ -267,7 +273,12 @@ fn sequences(m: &Model, s: &mut Script) {
     }
 }
 
+/// A constraint whose name the engine made up is added without one, so
+/// the engine picks a free name again (matching is by definition).
 fn add_constraint(table: &str, c: &crate::schema::Constraint) -> String {
+    if c.generated_name {
+        return format!("ALTER TABLE {} ADD {}", quote(table), c.definition);
+    }
     format!(
         "ALTER TABLE {} ADD CONSTRAINT {} {}",
         quote(table),

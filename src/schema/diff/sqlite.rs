@@ -14,10 +14,6 @@
 //! for such a revision and checks them (`PRAGMA foreign_key_check`)
 //! before COMMIT.
 
-use sqlparser::ast::Statement as Ast;
-use sqlparser::dialect::SQLiteDialect;
-use sqlparser::parser::Parser;
-
 use super::{Model, Phase, Script, TableChange, is_fk};
 use crate::schema::{Column, Table};
 
@@ -25,17 +21,55 @@ fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-/// The column's definition as the desired CREATE TABLE wrote it.
+/// The items between a CREATE TABLE's outer parentheses (columns and
+/// table constraints), as written.
+fn items(create: &str) -> Vec<&str> {
+    let Some(open) = create.find('(') else {
+        return Vec::new();
+    };
+    let bytes = create.as_bytes();
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut quote) = (0, open + 1, None::<u8>);
+    for i in open + 1..bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'(' => depth += 1,
+                b')' if depth == 0 => {
+                    out.push(create[start..i].trim());
+                    return out;
+                }
+                b')' => depth -= 1,
+                b',' if depth == 0 => {
+                    out.push(create[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            },
+        }
+    }
+    out
+}
+
+/// The column's definition as the desired CREATE TABLE wrote it (SQLite
+/// keeps the declared type's spelling, so it must stay as written).
 fn column_text(t: &Table, c: &Column) -> String {
-    let parsed = t
-        .create_sql
-        .as_deref()
-        .and_then(|sql| Parser::parse_sql(&SQLiteDialect {}, sql).ok())
-        .and_then(|mut v| v.pop());
-    if let Some(Ast::CreateTable(ct)) = parsed
-        && let Some(def) = ct.columns.iter().find(|d| d.name.value == c.name)
-    {
-        return def.to_string();
+    let create = t.create_sql.as_deref().unwrap_or_default();
+    for item in items(create) {
+        // Comments (a rename annotation) end at the line's end.
+        let item: String = item
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let first = item.split_whitespace().next().unwrap_or_default();
+        let name = first.trim_matches(|ch| ch == '"' || ch == '`' || ch == '[' || ch == ']');
+        if name.eq_ignore_ascii_case(&c.name) {
+            return item.trim().to_owned();
+        }
     }
     let mut sql = format!("{} {}", quote(&c.name), c.data_type);
     if !c.nullable {
@@ -54,7 +88,9 @@ fn addable(c: &Column) -> bool {
     let expression_default = d.starts_with('(') || d.starts_with("CURRENT_");
     !expression_default
         && (c.nullable || c.default.is_some())
-        && c.generated.as_deref().is_none_or(|g| g == "virtual")
+        && c.generated
+            .as_deref()
+            .is_none_or(|g| g.ends_with("VIRTUAL"))
 }
 
 /// Whether `ALTER TABLE … DROP COLUMN` can drop `c`: nothing else in the
