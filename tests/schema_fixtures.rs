@@ -73,7 +73,6 @@ struct Pair {
 
 impl Pair {
     async fn fresh(&self) -> (Db, Db) {
-        let pid = std::process::id();
         match self.engine {
             "sqlite" => (
                 Db::connect(&settings("sqlite::memory:", None))
@@ -118,7 +117,6 @@ impl Pair {
                     );
                 }
                 admin.close().await;
-                let _ = pid;
                 let b = out.pop().unwrap();
                 (out.pop().unwrap(), b)
             }
@@ -199,7 +197,8 @@ async fn check(pair: &Pair, fx: &Fixture) -> Result<(), String> {
                 return Err(format!("the up script lacks `{want}`:\n{sql}"));
             }
         }
-        if fx.data_loss != !up.losses().is_empty() {
+        let reported = !up.losses().is_empty();
+        if fx.data_loss != reported {
             return Err(format!(
                 "data loss expected: {}, reported: {:?}\n{sql}",
                 fx.data_loss,
