@@ -43,6 +43,9 @@ struct RawSchema {
     /// Files or directories of plain SQL declaring the desired end state.
     #[serde(default)]
     desired: Vec<String>,
+    /// More desired-state files for one engine only.
+    #[serde(default)]
+    engine_desired: RawEngineDirectories,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -286,6 +289,20 @@ impl Settings {
         };
         directories.extend(for_engine.iter().map(|d| base.join(d)));
 
+        let extra = &raw.schema.engine_desired;
+        let for_engine = match url.engine() {
+            Ok(Engine::Postgres) => &extra.postgres,
+            Ok(Engine::Mysql) => &extra.mysql,
+            _ => &extra.sqlite,
+        };
+        let schema_desired: Vec<PathBuf> = raw
+            .schema
+            .desired
+            .iter()
+            .chain(for_engine)
+            .map(|d| base.join(d))
+            .collect();
+
         let schema = env("DATABASE_SCHEMA").or(raw.database.schema);
         let version_table = raw
             .database
@@ -315,7 +332,7 @@ impl Settings {
             dev_url: env("BRAID_DEV_URL").or(raw.schema.dev_url),
             schema_dump: raw.schema.dump.map(|d| base.join(d)),
             schema_ignore: raw.schema.ignore,
-            schema_desired: raw.schema.desired.iter().map(|d| base.join(d)).collect(),
+            schema_desired,
         })
     }
 }

@@ -249,7 +249,7 @@ fn snapshots_round_trip_through_their_sql_on_every_engine() {
         &[
             "\"identity\": \"autoincrement\"",
             "\"collation\": \"NOCASE\"",
-            "\"generated\": \"virtual\"",
+            "\"generated\": \"total * 2 VIRTUAL\"",
             "CHECK (total >= 0)",
             "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE",
             "\"predicate\": \"note IS NOT NULL\"",
@@ -677,4 +677,318 @@ fn the_schema_dump_follows_runs_and_verify_takes_a_range() {
         "{}",
         r.stderr
     );
+}
+
+fn sql_files(db: &Db) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(db.project.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The file a `revision` run printed (its path scrubbed to `[TMP]`).
+fn written(db: &Db, r: &common::Run) -> std::path::PathBuf {
+    let real = std::fs::canonicalize(db.project.path()).unwrap();
+    std::path::PathBuf::from(
+        r.stdout
+            .trim()
+            .replace("[TMP]", &real.display().to_string()),
+    )
+}
+
+fn desired(db: &Db, sql: &str) {
+    db.project.write("schema/app.sql", sql);
+}
+
+#[test]
+fn autogenerate_writes_proven_revisions_and_refuses_data_loss() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for engine in [Engine::Sqlite, Engine::Postgres, Engine::Mysql] {
+        let db = Db::new(engine);
+        let mut toml = std::fs::read_to_string(db.project.path().join("braid.toml")).unwrap();
+        toml.push_str("[schema]\ndesired = [\"schema\"]\n");
+        db.project.write("braid.toml", &toml);
+        desired(
+            &db,
+            "CREATE TABLE users (\n    id integer PRIMARY KEY,\n    email varchar(100) NOT NULL\n);\nCREATE TABLE posts (\n    id integer PRIMARY KEY,\n    user_id integer NOT NULL,\n    body varchar(200),\n    FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE\n);\n",
+        );
+        let r = db.ok(&["revision", "--autogenerate", "-m", "users and posts"]);
+        let first = std::fs::read_to_string(written(&db, &r)).unwrap();
+        assert!(first.contains("CREATE TABLE"), "{engine:?}: {first}");
+        assert!(first.contains("DROP TABLE"), "{engine:?}: {first}");
+        // The file is braid's own: it parses, lints clean and applies.
+        let check = db.ok(&["check", "--no-db"]);
+        assert!(
+            !check.stderr.contains("warning"),
+            "{engine:?}: {}",
+            check.stderr
+        );
+        db.ok(&["upgrade", "heads"]);
+        db.ok(&["diff", "migrations", "schema", "--exit-code"]);
+        db.ok(&["diff", "database", "schema", "--exit-code"]);
+        let again = db.ok(&["revision", "--autogenerate", "-m", "nothing"]);
+        assert!(
+            again.stderr.contains("no revision written"),
+            "{}",
+            again.stderr
+        );
+        assert_eq!(sql_files(&db).len(), 1);
+        // A declared rename loses nothing.
+        desired(
+            &db,
+            "CREATE TABLE users (\n    id integer PRIMARY KEY,\n    mail varchar(100) NOT NULL -- braid:renamed-from email\n);\nCREATE TABLE posts (\n    id integer PRIMARY KEY,\n    user_id integer NOT NULL,\n    body varchar(200),\n    FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE\n);\n",
+        );
+        let d = db.run(&["diff", "migrations", "schema", "--exit-code"]);
+        assert_eq!(d.code, 1, "{engine:?}: {}", d.stderr);
+        assert!(
+            d.stdout.contains("RENAME COLUMN"),
+            "{engine:?}: {}",
+            d.stdout
+        );
+        assert!(!d.stderr.contains("data loss"), "{engine:?}: {}", d.stderr);
+        // Without the annotation: a drop and an add, refused, with a hint.
+        desired(
+            &db,
+            "CREATE TABLE users (\n    id integer PRIMARY KEY,\n    mail varchar(100) NOT NULL\n);\nCREATE TABLE posts (\n    id integer PRIMARY KEY,\n    user_id integer NOT NULL,\n    body varchar(200),\n    FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE\n);\n",
+        );
+        let r = db.run(&["revision", "--autogenerate", "-m", "rename by accident"]);
+        assert_eq!(r.code, 1, "{engine:?}: {}", r.stderr);
+        assert!(r.stderr.contains("the change loses data"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("drops column users.email"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("-- braid:renamed-from email"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(sql_files(&db).len(), 1, "nothing written");
+        let r = db.ok(&[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "replace email",
+            "--allow-data-loss",
+        ]);
+        let text = std::fs::read_to_string(written(&db, &r)).unwrap();
+        assert!(
+            text.contains("-- DATA LOSS: drops column users.email"),
+            "{engine:?}: {text}"
+        );
+        db.ok(&["upgrade", "heads"]);
+        db.ok(&["diff", "database", "schema", "--exit-code"]);
+        let v = db.ok(&["verify"]);
+        assert!(
+            v.stderr.contains("2 revisions checked: 0 not restored"),
+            "{engine:?}: {}",
+            v.stderr
+        );
+        // JSON.
+        desired(
+            &db,
+            &format!(
+                "{}\nCREATE TABLE tags (id integer PRIMARY KEY);\n",
+                std::fs::read_to_string(db.project.path().join("schema/app.sql")).unwrap()
+            ),
+        );
+        let j = db.ok(&["diff", "migrations", "schema", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+        assert_eq!(v["equal"], false);
+        assert!(
+            v["statements"][0]["sql"].as_str().unwrap().contains("tags"),
+            "{}",
+            j.stdout
+        );
+    }
+    assert_eq!(scratch_left(), Vec::<String>::new());
+}
+
+/// The SQLite rebuild trap: dropping the old table deletes its rows, and
+/// with foreign keys on that cascades into the children, while `PRAGMA
+/// foreign_keys = OFF` does nothing inside a transaction.
+#[test]
+fn a_sqlite_rebuild_keeps_every_child_row() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let db = Db::new(Engine::Sqlite);
+    let mut toml = std::fs::read_to_string(db.project.path().join("braid.toml")).unwrap();
+    toml.push_str("[schema]\ndesired = [\"schema\"]\n");
+    db.project.write("braid.toml", &toml);
+    let parent_child = |check: &str| {
+        format!(
+            "CREATE TABLE users (id integer PRIMARY KEY, email varchar(100) NOT NULL{check});\nCREATE TABLE posts (id integer PRIMARY KEY, user_id integer NOT NULL REFERENCES users (id) ON DELETE CASCADE);\n"
+        )
+    };
+    desired(&db, &parent_child(""));
+    db.ok(&[
+        "revision",
+        "--autogenerate",
+        "-m",
+        "start",
+        "--rev-id",
+        "r1",
+    ]);
+    db.ok(&["upgrade", "heads"]);
+    let count = |table: &str| -> i64 {
+        rt().block_on(async {
+            let url = format!("sqlite://{}/braid.db", db.project.path().display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        })
+    };
+    rt().block_on(async {
+        let url = format!("sqlite://{}/braid.db", db.project.path().display());
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("INSERT INTO users VALUES (1, 'a'), (2, 'b'); INSERT INTO posts VALUES (1, 1), (2, 1), (3, 2);")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    // A check on the parent: SQLite cannot add one in place, so the
+    // generated revision rebuilds users.
+    desired(&db, &parent_child(" CHECK (length(email) > 0)"));
+    let r = db.ok(&[
+        "revision",
+        "--autogenerate",
+        "-m",
+        "check emails",
+        "--rev-id",
+        "r2",
+    ]);
+    let text = std::fs::read_to_string(written(&db, &r)).unwrap();
+    assert!(
+        text.contains("PRAGMA foreign_keys = OFF;\nCREATE TABLE \"_braid_new_users\""),
+        "{text}"
+    );
+    db.ok(&["upgrade", "heads"]);
+    assert_eq!(
+        (count("users"), count("posts")),
+        (2, 3),
+        "every child row kept"
+    );
+    db.ok(&["downgrade", "r1"]);
+    assert_eq!(
+        (count("users"), count("posts")),
+        (2, 3),
+        "and on the way down"
+    );
+    // The control: the same rebuild without braid's handling (no PRAGMA
+    // line, so the executor keeps foreign keys on) loses the children.
+    let naive = text
+        .replace("PRAGMA foreign_keys = OFF;\n", "")
+        .replace("PRAGMA foreign_keys = ON;\n", "");
+    std::fs::write(written(&db, &r), naive).unwrap();
+    db.ok(&["accept"]);
+    db.ok(&["upgrade", "heads"]);
+    assert_eq!(
+        count("posts"),
+        0,
+        "the trap is real: the cascade emptied posts"
+    );
+    // A rebuild that breaks a foreign key is rolled back, naming the table.
+    db.ok(&["downgrade", "base"]);
+    db.ok(&["upgrade", "r1"]);
+    rt().block_on(async {
+        let url = format!("sqlite://{}/braid.db", db.project.path().display());
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("INSERT INTO users VALUES (1, 'a'); INSERT INTO posts VALUES (1, 1);")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    db.project.write(
+        "migrations/r3.sql",
+        &migration(
+            "r3",
+            &["r1"],
+            "",
+            "PRAGMA foreign_keys = OFF;\nDELETE FROM users;",
+            Some("SELECT 1;"),
+        ),
+    );
+    std::fs::remove_file(written(&db, &r)).unwrap();
+    let bad = db.run(&["upgrade", "heads"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains(
+            "foreign keys broken: 1 row(s) of table posts reference missing rows of users"
+        ),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!((count("users"), count("posts")), (1, 1), "rolled back");
+}
+
+#[test]
+fn bad_desired_schemas_and_sources_are_named_and_write_nothing() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let db = Db::new(engine);
+        let mut toml = std::fs::read_to_string(db.project.path().join("braid.toml")).unwrap();
+        toml.push_str("[schema]\ndesired = [\"schema\"]\n");
+        db.project.write("braid.toml", &toml);
+        // Not SQL.
+        desired(
+            &db,
+            "CREATE TABLE users (id integer PRIMARY KEY);\n\nCREATE TABLEX oops;\n",
+        );
+        let r = db.run(&["revision", "--autogenerate", "-m", "x"]);
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr.contains("the desired schema does not build"),
+            "{engine:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("schema/app.sql:3"),
+            "{engine:?}: {}",
+            r.stderr
+        );
+        // A table that is not there.
+        desired(
+            &db,
+            "CREATE TABLE users (id integer PRIMARY KEY);\nCREATE INDEX ix_missing ON nowhere (a);\n",
+        );
+        let r = db.run(&["diff", "migrations", "schema"]);
+        assert_eq!(r.code, 1);
+        assert!(r.stderr.contains("nowhere"), "{engine:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("schema/app.sql:2"),
+            "{engine:?}: {}",
+            r.stderr
+        );
+        // Several heads and no @TARGET.
+        for (rev, parents) in [("r0", vec![]), ("a1", vec!["r0"]), ("b1", vec!["r0"])] {
+            db.project.write(
+                &format!("migrations/{rev}.sql"),
+                &migration(rev, &parents, "", "SELECT 1;", Some("SELECT 1;")),
+            );
+        }
+        let r = db.run(&["diff", "migrations", "schema"]);
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr.contains("2 heads (a1, b1)"),
+            "{engine:?}: {}",
+            r.stderr
+        );
+        let r = db.run(&["diff", "nonsense", "schema"]);
+        assert_eq!(r.code, 1);
+        assert!(
+            r.stderr.contains("unknown schema source `nonsense`"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(sql_files(&db).len(), 3, "nothing written");
+        assert!(
+            !db.project.path().join("braid.db").exists(),
+            "the real database untouched"
+        );
+    }
+    assert_eq!(scratch_left(), Vec::<String>::new());
 }

@@ -130,7 +130,10 @@ pub async fn build(
         Some(target) => {
             let h = ctx.history()?;
             let t = braid::target::parse(target)?;
-            braid::target::resolve_upgrade(&h.graph, &[], &t)?;
+            // No revision yet: the migrations build an empty schema.
+            if !h.graph.is_empty() {
+                braid::target::resolve_upgrade(&h.graph, &[], &t)?;
+            }
             Some((h, t))
         }
         None => None,
