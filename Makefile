@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema run clean services \
+.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -111,6 +111,10 @@ bench:
 ## bench-schema: braid schema against pg_dump --schema-only on 500 tables
 bench-schema: build
 	bash scripts/bench-schema.sh
+
+## bench-diff: braid diff against migra on two 500-table schemas, 50 differences
+bench-diff: build
+	bash scripts/bench-diff.sh
 
 ## bench-compare: braid against Alembic on the same generated histories
 bench-compare: $(BRAID)
