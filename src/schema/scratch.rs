@@ -160,6 +160,12 @@ impl Scratch {
                 let label = s.url.to_string();
                 let connected = async {
                     let mut db = Db::connect(&s).await?;
+                    if engine == Engine::Postgres {
+                        // A throwaway database needs no durable commits:
+                        // building a schema statement by statement is
+                        // otherwise one WAL flush per statement.
+                        db.exec("SET synchronous_commit TO off").await?;
+                    }
                     if let Some(sql) = db.dialect.create_schema() {
                         db.exec(&sql).await?;
                     }

@@ -84,6 +84,54 @@ pub async fn build(
     dev_url: Option<&str>,
     scratches: &mut Vec<Scratch>,
 ) -> Result<Built, CommandError> {
+    let mut slot = None;
+    let built = build_into(ctx, source, dev_url, &mut slot).await;
+    keep(built, slot, scratches)
+}
+
+/// Files the scratch database a build made, whatever the build's result.
+fn keep(
+    built: Result<Built, CommandError>,
+    slot: Option<Scratch>,
+    scratches: &mut Vec<Scratch>,
+) -> Result<Built, CommandError> {
+    let index = slot.map(|s| {
+        scratches.push(s);
+        scratches.len() - 1
+    });
+    built.map(|b| Built {
+        scratch: b.scratch.and(index),
+        ..b
+    })
+}
+
+/// Builds two sources at once (each on its own connection: a large schema
+/// takes the server seconds to build).
+pub async fn build_pair(
+    ctx: &Ctx,
+    a: &str,
+    b: &str,
+    dev_url: Option<&str>,
+    scratches: &mut Vec<Scratch>,
+) -> Result<(Built, Built), CommandError> {
+    let (mut slot_a, mut slot_b) = (None, None);
+    let (built_a, built_b) = tokio::join!(
+        build_into(ctx, a, dev_url, &mut slot_a),
+        build_into(ctx, b, dev_url, &mut slot_b)
+    );
+    let a = keep(built_a, slot_a, scratches);
+    let b = keep(built_b, slot_b, scratches);
+    Ok((a?, b?))
+}
+
+/// Builds one source; the scratch database it makes goes into `slot`
+/// before anything can fail on it.
+async fn build_into(
+    ctx: &Ctx,
+    source: &str,
+    dev_url: Option<&str>,
+    slot: &mut Option<Scratch>,
+) -> Result<Built, CommandError> {
     let filter = filter(ctx);
     if source == "database" {
         if !ctx.has_database() {
@@ -138,10 +186,7 @@ pub async fn build(
         }
         None => None,
     };
-    let scratch = make_scratch(ctx, dev_url).await?;
-    scratches.push(scratch);
-    let index = scratches.len() - 1;
-    let db = &mut scratches[index].db;
+    let db = &mut slot.insert(make_scratch(ctx, dev_url).await?).db;
     let renames = match plan {
         Some((h, t)) => {
             if !h.graph.is_empty() {
@@ -167,7 +212,8 @@ pub async fn build(
     Ok(Built {
         snap,
         renames,
-        scratch: Some(index),
+        // Set to its place in the caller's list by `keep`.
+        scratch: Some(usize::MAX),
     })
 }
 
@@ -239,7 +285,7 @@ pub fn warn(ctx: &Ctx, script: &Script, notes: &[String]) {
         let _ = writeln!(err, "hint: {h}");
     }
     for n in notes {
-        let _ = writeln!(err, "note: {n} (strict equality only)");
+        let _ = writeln!(err, "note: {n}");
     }
 }
 
@@ -258,8 +304,7 @@ pub async fn drop_all(scratches: Vec<Scratch>) -> Result<(), CommandError> {
 
 async fn work(ctx: &Ctx, args: &Args, scratches: &mut Vec<Scratch>) -> Result<bool, CommandError> {
     let dev = args.dev_url.as_deref();
-    let from = build(ctx, &args.from, dev, scratches).await?;
-    let to = build(ctx, &args.to, dev, scratches).await?;
+    let (from, to) = build_pair(ctx, &args.from, &args.to, dev, scratches).await?;
     let (up, _down, notes) = scripts(ctx, &from, &to, dev, scratches).await?;
     match args.format {
         SchemaFormat::Sql => out(&up.to_sql()),
