@@ -71,10 +71,14 @@ pub async fn load_files(db: &mut Db, paths: &[PathBuf]) -> Result<Renames, Autog
                 message: e.to_string(),
             })?;
             renames.extend(Renames::parse(&text));
-            // The whole file in one round trip; on an error, statement by
-            // statement to name the line (MySQL takes one at a time).
-            if db.engine() != crate::config::Engine::Mysql && db.exec(&text).await.is_ok() {
-                continue;
+            // The whole file in one transaction and one round trip; on an
+            // error it is rolled back and run statement by statement to
+            // name the line (MySQL has no transactional DDL: always so).
+            if db.engine() != crate::config::Engine::Mysql && db.exec("BEGIN").await.is_ok() {
+                if db.exec(&text).await.is_ok() && db.exec("COMMIT").await.is_ok() {
+                    continue;
+                }
+                let _ = db.exec("ROLLBACK").await;
             }
             for stmt in split(&text, 1, db.dialect.lexer()) {
                 if crate::migration::split::words(stmt.text, db.dialect.lexer()).is_empty() {
