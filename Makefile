@@ -66,7 +66,7 @@ endif
 
 ## test: start PostgreSQL and MariaDB if they are down, then every test,
 ## and the graph fixtures checked against Alembic itself
-test: services
+test: services .venv-bench/bin/alembic
 	$(CARGO) test --all-features
 	$(MAKE) --no-print-directory alembic-check
 	$(MAKE) --no-print-directory release-check

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::config::Engine;
 use crate::db::{Db, DbError, HistoryRow, status};
 use crate::graph::Node;
-use crate::history::{History, Irreversible};
+use crate::history::{History, Irreversible, Untranslated};
 use crate::migration::split::split;
 use crate::plan::{self, Plan, Step};
 use crate::revision::Direction;
@@ -129,6 +129,8 @@ pub enum ExecuteError {
     UnknownRecorded { revisions: Vec<String> },
     #[error(transparent)]
     Irreversible(#[from] Irreversible),
+    #[error(transparent)]
+    Untranslated(#[from] Untranslated),
     #[error("{} applied migration file{} changed since {} ran: {}", files.len(), if files.len() == 1 { "" } else { "s" }, if files.len() == 1 { "it" } else { "they" }, files.iter().map(|f| f.revision.as_str()).collect::<Vec<_>>().join(", "))]
     Changed { files: Vec<ChangedFile> },
     #[error("revision `{}` stopped halfway ({} started {}, status {}): the database may hold part of it", row.revision, row.direction, row.started_at, row.status)]
@@ -434,6 +436,7 @@ async fn migrate(
         }
     }
     h.check_reversible(&plan)?;
+    h.check_translated(&plan)?;
     let (errors, warnings): (Vec<_>, Vec<_>) =
         crate::lint::plan_lints(h, &plan, db.dialect.lexer())
             .into_iter()
@@ -487,6 +490,7 @@ async fn migrate(
                     let current = plan::normalize_heads(g, &to_nodes(h, &now)?);
                     plan = plan_to(h, &current, &dest, &t.text)?;
                     h.check_reversible(&plan)?;
+                    h.check_translated(&plan)?;
                     obs.event(Event::Replanned {
                         steps: plan.steps.len(),
                     });

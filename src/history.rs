@@ -47,6 +47,15 @@ pub struct Irreversible {
     pub path: PathBuf,
 }
 
+/// A plan that would run an imported revision whose SQL nobody wrote.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("revision `{revision}` is untranslated: {}:{line} has no SQL yet", path.display())]
+pub struct Untranslated {
+    pub revision: String,
+    pub path: PathBuf,
+    pub line: usize,
+}
+
 impl Declares for Migration {
     fn id(&self) -> &RevisionId {
         &self.id
@@ -91,6 +100,21 @@ impl History {
     /// The migration file of a revision.
     pub fn migration(&self, n: Node) -> &Migration {
         &self.migrations[self.graph.record_index(n)]
+    }
+
+    /// Fails before anything runs if a step is an untranslated import.
+    pub fn check_translated(&self, plan: &Plan) -> Result<(), Untranslated> {
+        for step in &plan.steps {
+            let m = self.migration(step.node);
+            if let Some(line) = m.untranslated {
+                return Err(Untranslated {
+                    revision: m.id.to_string(),
+                    path: m.path.clone(),
+                    line,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Fails before anything runs if a downgrade step has no down section.

@@ -14,6 +14,7 @@ pub mod db;
 pub mod execute;
 pub mod graph;
 pub mod history;
+pub mod import;
 pub mod lint;
 pub mod migration;
 pub mod plan;

@@ -142,7 +142,8 @@ fn lint_section(m: &Migration, direction: Direction, lexer: Lexer, out: &mut Vec
         }
     }
     // A merge point that only joins branches has nothing to run.
-    if direction == Direction::Up && empty && m.down_revisions.len() < 2 {
+    if direction == Direction::Up && empty && m.down_revisions.len() < 2 && m.untranslated.is_none()
+    {
         out.push(Lint {
             severity: Severity::Warning,
             revision: m.id.to_string(),

@@ -151,6 +151,9 @@ impl From<ExecuteError> for CommandError {
                     "add a `-- braid:down` section, or stamp past it with `braid stamp` if the change may stay",
                 )
             }
+            ExecuteError::Untranslated(u) => CommandError::new(message)
+                .at(format!("{}:{}", u.path.display(), u.line))
+                .hint("write its SQL in the `-- braid:up` and `-- braid:down` sections, then remove the `-- braid:untranslated` line"),
             ExecuteError::Changed { files } => {
                 let mut c = CommandError::new(message);
                 for f in &files {

@@ -82,6 +82,8 @@ enum Command {
     Rebase(commands::rebase::Args),
     /// Print the database's schema (SQL, or JSON), braid's tables left out.
     Schema(commands::schema::Args),
+    /// Move a project from another tool (Alembic) keeping its revision ids.
+    Import(commands::import::Args),
     /// The SQL that turns schema FROM into schema TO, proven both ways.
     Diff(commands::diff::Args),
     /// Test every revision up, down and up on a scratch database, comparing schemas.
@@ -240,6 +242,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Schema(a) => commands::schema::run(&ctx, a).await,
             Command::Verify(a) => commands::schema::verify(&ctx, a).await,
             Command::Diff(a) => commands::diff::run(&ctx, a).await,
+            Command::Import(a) => commands::import::run(&ctx, a),
         }
     })
 }

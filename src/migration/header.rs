@@ -191,7 +191,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Migration, LoadError> {
         None => None,
     };
 
-    let (up, down) = parse_sections(path, &source, offset, map.lines.len() + 1)?;
+    let (up, down, untranslated) = parse_sections(path, &source, offset, map.lines.len() + 1)?;
     Ok(Migration {
         path: path.to_owned(),
         id,
@@ -207,6 +207,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Migration, LoadError> {
         transactional: raw.transactional,
         up,
         down,
+        untranslated,
         source,
         checksum,
     })
@@ -224,7 +225,7 @@ fn parse_sections(
     source: &str,
     start: usize,
     first_line: usize,
-) -> Result<(Section, Option<Section>), LoadError> {
+) -> Result<(Section, Option<Section>, Option<usize>), LoadError> {
     #[derive(Clone, Copy, PartialEq)]
     enum Part {
         Before,
@@ -234,6 +235,7 @@ fn parse_sections(
     let mut part = Part::Before;
     let mut up: Option<(usize, Section)> = None; // (marker line, section)
     let mut down: Option<(usize, Section)> = None;
+    let mut untranslated: Option<usize> = None;
     let mut offset = start;
 
     for (line_no, line) in (first_line..).zip(source[start..].split_inclusive('\n')) {
@@ -276,6 +278,9 @@ fn parse_sections(
                     down = Some((line_no, section));
                     part = Part::Down;
                 }
+                // An imported revision whose SQL could not be produced:
+                // refused by upgrade, downgrade and check until written.
+                "untranslated" if part == Part::Before => untranslated = Some(line_no),
                 other => {
                     return Err(LoadError::new(
                         path,
@@ -310,7 +315,7 @@ fn parse_sections(
             "missing `-- braid:up`: expected a line `-- braid:up` followed by the upgrade SQL",
         ));
     };
-    Ok((up, down.map(|(_, s)| s)))
+    Ok((up, down.map(|(_, s)| s), untranslated))
 }
 
 #[cfg(test)]

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 pub use checksum::Checksum;
 pub use header::parse;
 pub use load::{LoadErrors, load_directories};
-pub use write::{NewRevision, file_name, render_new, replace_down_revisions};
+pub use write::{
+    NewRevision, file_name, file_name_for, render_header, render_new, replace_down_revisions,
+};
 
 use crate::revision::{BranchLabel, RevisionId};
 
@@ -37,6 +39,9 @@ pub struct Migration {
     pub source: String,
     pub up: Section,
     pub down: Option<Section>,
+    /// The line of a `-- braid:untranslated` mark: an imported revision
+    /// whose SQL could not be produced, which nothing may run.
+    pub untranslated: Option<usize>,
     pub checksum: Checksum,
 }
 

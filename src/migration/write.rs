@@ -68,25 +68,72 @@ fn toml_array(items: &[String]) -> String {
 
 /// The text of a new file. Merge revisions (two or more down revisions)
 /// get empty sections: merging runs no SQL unless the user adds some.
-pub fn render_new(rev: &NewRevision) -> String {
-    let created = rev.created.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+/// A header in the SPEC §2 form; `created` (RFC 3339) and `message` are
+/// left out when unknown.
+pub fn render_header(
+    id: &str,
+    down_revisions: &[String],
+    branch_labels: &[String],
+    depends_on: &[String],
+    message: Option<&str>,
+    created: Option<&str>,
+) -> String {
     let mut out = String::new();
-    out.push_str(&format!("-- revision = {}\n", toml_string(&rev.id)));
+    out.push_str(&format!("-- revision = {}\n", toml_string(id)));
     out.push_str(&format!(
         "-- down_revisions = {}\n",
-        toml_array(&rev.down_revisions)
+        toml_array(down_revisions)
     ));
     out.push_str(&format!(
         "-- branch_labels = {}\n",
-        toml_array(&rev.branch_labels)
+        toml_array(branch_labels)
     ));
-    out.push_str(&format!(
-        "-- depends_on = {}\n",
-        toml_array(&rev.depends_on)
-    ));
-    out.push_str(&format!("-- message = {}\n", toml_string(&rev.message)));
-    out.push_str(&format!("-- created = {}\n", toml_string(&created)));
+    out.push_str(&format!("-- depends_on = {}\n", toml_array(depends_on)));
+    if let Some(m) = message {
+        out.push_str(&format!("-- message = {}\n", toml_string(m)));
+    }
+    if let Some(c) = created {
+        out.push_str(&format!("-- created = {}\n", toml_string(c)));
+    }
     out.push_str("-- transactional = true\n\n");
+    out
+}
+
+/// The file name for a revision: braid's template when the creation time
+/// is known, else `<revision>_<slug>.sql`.
+pub fn file_name_for(id: &str, message: &str, created: Option<jiff::Timestamp>) -> String {
+    match created {
+        Some(created) => file_name(&NewRevision {
+            id: id.to_owned(),
+            down_revisions: Vec::new(),
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            message: message.to_owned(),
+            created,
+            up: String::new(),
+            down: String::new(),
+        }),
+        None => {
+            let slug = slug(message);
+            if slug.is_empty() {
+                format!("{id}.sql")
+            } else {
+                format!("{id}_{slug}.sql")
+            }
+        }
+    }
+}
+
+pub fn render_new(rev: &NewRevision) -> String {
+    let created = rev.created.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut out = render_header(
+        &rev.id,
+        &rev.down_revisions,
+        &rev.branch_labels,
+        &rev.depends_on,
+        Some(&rev.message),
+        Some(&created),
+    );
     if rev.down_revisions.len() > 1 {
         out.push_str("-- braid:up\n-- merges ");
         out.push_str(&rev.down_revisions.join(", "));

@@ -79,6 +79,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         .iter()
         .partition(|l| l.severity == braid::lint::Severity::Error);
     let mut hints: Vec<String> = Vec::new();
+    for n in g.sorted_nodes() {
+        let m = h.migration(*n);
+        if let Some(line) = m.untranslated {
+            errors.push(format!(
+                "revision `{}` is untranslated: {}:{line} has no SQL yet",
+                m.id,
+                m.path.display()
+            ));
+        }
+    }
+    if errors.iter().any(|e| e.contains("is untranslated")) {
+        hints.push("write the SQL of each untranslated revision, then remove its `-- braid:untranslated` line".into());
+    }
     let single_head = args.single_head || ctx.settings.single_head;
     if single_head && heads.len() > 1 {
         let ids: Vec<&str> = g.ids(&heads).collect();

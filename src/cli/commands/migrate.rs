@@ -141,6 +141,8 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         let to = braid::target::parse(to)?;
         let plan = plan::between(g, direction, &from_nodes, &to)?;
         h.check_reversible(&plan)?;
+        h.check_translated(&plan)
+            .map_err(execute::ExecuteError::from)?;
         let engine = ctx.settings.url.engine().map_err(CommandError::new)?;
         let dialect = Dialect::new(
             engine,
@@ -175,6 +177,8 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
             Direction::Down => plan::downgrade(g, &current, &target)?,
         };
         h.check_reversible(&plan)?;
+        h.check_translated(&plan)
+            .map_err(execute::ExecuteError::from)?;
         let engine = ctx.settings.url.engine().map_err(CommandError::new)?;
         check_lints(
             ctx,
@@ -193,6 +197,8 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
             Direction::Down => plan::downgrade(g, &[], &target)?,
         };
         h.check_reversible(&plan)?;
+        h.check_translated(&plan)
+            .map_err(execute::ExecuteError::from)?;
         if plan.is_empty() {
             ctx.note("nothing to do: the database is at base");
             return Ok(());

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod graph;
 pub mod heads;
 pub mod history;
+pub mod import;
 pub mod init;
 pub mod merge;
 pub mod migrate;
