@@ -110,7 +110,7 @@ fn render(r: &Revision, sql: Option<&Offline>) -> (String, Option<String>) {
                 why.as_deref().unwrap_or_default()
             ));
             for line in r.source.lines() {
-                text.push_str(&format!("-- {line}").trim_end().to_owned());
+                text.push_str(format!("-- {line}").trim_end());
                 text.push('\n');
             }
             text.push_str("\n-- braid:up\n\n-- braid:down\n");
