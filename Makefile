@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff run clean services \
+.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -115,6 +115,10 @@ bench-schema: build
 ## bench-diff: braid diff against migra on two 500-table schemas, 50 differences
 bench-diff: build
 	bash scripts/bench-diff.sh
+
+## bench-import: braid import alembic on a generated project of 1,000 revisions
+bench-import: build
+	bash scripts/bench-import.sh
 
 ## bench-compare: braid against Alembic on the same generated histories
 bench-compare: $(BRAID)

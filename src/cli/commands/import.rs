@@ -155,8 +155,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     out(&table);
     if !ctx.quiet {
         let mut err = std::io::stderr().lock();
-        for (rev, path, why) in &summary.untranslated {
-            let _ = writeln!(err, "untranslated: {rev} ({}): {why}", path.display());
+        if sql.is_none() {
+            let _ = writeln!(
+                err,
+                "headers only (no --alembic-ini): every revision is marked untranslated until its SQL is written"
+            );
+        } else {
+            for (rev, path, why) in &summary.untranslated {
+                let _ = writeln!(err, "untranslated: {rev} ({}): {why}", path.display());
+            }
         }
         let _ = writeln!(
             err,
