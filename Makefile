@@ -67,7 +67,7 @@ endif
 ## test: start PostgreSQL and MariaDB if they are down, then every test,
 ## and the graph fixtures checked against Alembic itself
 test: services .venv-bench/bin/alembic
-	$(CARGO) test --all-features
+	$(CARGO) test --workspace --all-features
 	$(MAKE) --no-print-directory alembic-check
 	$(MAKE) --no-print-directory release-check
 
@@ -90,7 +90,7 @@ services:
 ## lint: formatting and clippy, warnings are errors
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -12,14 +12,10 @@ pub mod config;
 pub mod conflict;
 pub mod db;
 pub mod execute;
-pub mod graph;
-pub mod history;
 pub mod import;
 pub mod lint;
-pub mod migration;
-pub mod plan;
 pub mod render;
-pub mod revision;
 pub mod schema;
-pub mod target;
 pub mod verify;
+
+pub use braid_core::{graph, history, migration, plan, revision, target};
