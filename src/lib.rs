@@ -11,11 +11,16 @@ pub mod autogen;
 pub mod config;
 pub mod conflict;
 pub mod db;
+pub mod embed;
 pub mod execute;
 pub mod import;
 pub mod lint;
+pub mod migrator;
 pub mod render;
 pub mod schema;
 pub mod verify;
 
 pub use braid_core::{graph, history, migration, plan, revision, target};
+#[cfg(feature = "embed")]
+pub use braid_macros::embed;
+pub use migrator::Migrator;

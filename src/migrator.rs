@@ -1,0 +1,369 @@
+//! The library's migrator: an application runs its embedded migrations
+//! at start-up with the CLI's semantics and tables (version table,
+//! history, lock, checksums). One dedicated connection per call; the lock
+//! is released and the connection closed on every path.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::{DatabaseUrl, Settings};
+use crate::db::Db;
+use crate::embed::Embedded;
+use crate::execute::{self, ExecuteError, Observer, Options, Request, Silent};
+use crate::history::History;
+use crate::revision::Direction;
+use crate::target;
+
+/// What to do when the database records revisions this binary does not
+/// know (a newer release already migrated it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnUnknown {
+    /// Fail with [`Error::UnknownRevisions`].
+    #[default]
+    Error,
+    /// Change nothing and report them: the rolling-deploy case, where an
+    /// older replica starts against a database a newer one migrated.
+    Skip,
+}
+
+/// What a call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The revisions run, in order, with their direction.
+    pub steps: Vec<(String, Direction)>,
+    /// The heads recorded at the end.
+    pub heads: Vec<String>,
+    /// Recorded revisions this binary does not know, when
+    /// [`OnUnknown::Skip`] let the call return without running anything.
+    pub unknown: Vec<String>,
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A revision failed; what it ran before was rolled back where the
+    /// engine can (PostgreSQL, SQLite).
+    #[error("revision `{revision}` failed at {}:{line}: {message}", path.display())]
+    Failed {
+        revision: String,
+        path: PathBuf,
+        line: usize,
+        statement: String,
+        message: String,
+        code: Option<String>,
+    },
+    /// Applied files changed since they ran.
+    #[error("applied migration files changed: {}", revisions.join(", "))]
+    ChecksumChanged { revisions: Vec<String> },
+    /// A revision outside a transaction stopped halfway.
+    #[error("revision `{revision}` stopped halfway: resolve it with `braid resolve`")]
+    HalfApplied { revision: String },
+    /// The database records revisions the embedded set does not have.
+    #[error("the database records unknown revisions: {}", revisions.join(", "))]
+    UnknownRevisions { revisions: Vec<String> },
+    /// The migration lock was not had in time.
+    #[error("{0}")]
+    LockTimeout(String),
+    /// The target does not parse or resolve.
+    #[error("bad target: {0}")]
+    BadTarget(String),
+    /// The embedded files or their graph are invalid.
+    #[error("invalid migrations: {0}")]
+    Invalid(String),
+    /// The database failed otherwise (connection, query).
+    #[error("database: {0}")]
+    Database(String),
+}
+
+impl From<ExecuteError> for Error {
+    fn from(e: ExecuteError) -> Error {
+        match e {
+            ExecuteError::StepFailed {
+                revision,
+                path,
+                line,
+                statement,
+                source,
+                ..
+            } => Error::Failed {
+                revision,
+                path,
+                line,
+                statement,
+                message: source.message,
+                code: source.code,
+            },
+            ExecuteError::Changed { files } => Error::ChecksumChanged {
+                revisions: files.into_iter().map(|f| f.revision).collect(),
+            },
+            ExecuteError::Blocked { row } => Error::HalfApplied {
+                revision: row.revision,
+            },
+            ExecuteError::UnknownRecorded { revisions } => Error::UnknownRevisions { revisions },
+            ExecuteError::Target(t) => Error::BadTarget(t.to_string()),
+            ExecuteError::Database { doing, source } if doing.contains("lock") => {
+                Error::LockTimeout(source.message)
+            }
+            ExecuteError::Database { doing, source } => {
+                Error::Database(format!("{doing}: {}", source.message))
+            }
+            e => Error::Invalid(e.to_string()),
+        }
+    }
+}
+
+/// Runs embedded migrations.
+///
+/// ```no_run
+/// # async fn start() -> Result<(), braid::migrator::Error> {
+/// let report = braid::Migrator::new(braid::embed!())
+///     .lock_timeout(std::time::Duration::from_secs(60))
+///     .upgrade("postgres://app@db/app", "heads")
+///     .await?;
+/// println!("at {}", report.heads.join(", "));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator {
+    embedded: Embedded,
+    version_table: String,
+    schema: Option<String>,
+    lock_timeout: Option<Duration>,
+    on_unknown: OnUnknown,
+}
+
+impl Migrator {
+    /// A migrator over `embedded`, with the CLI's defaults (version table
+    /// `braid_version`, no schema, waiting for the lock as long as it
+    /// takes, unknown recorded revisions an error).
+    pub fn new(embedded: Embedded) -> Migrator {
+        Migrator {
+            embedded,
+            version_table: crate::config::DEFAULT_VERSION_TABLE.to_owned(),
+            schema: None,
+            lock_timeout: None,
+            on_unknown: OnUnknown::Error,
+        }
+    }
+
+    /// The version table (`alembic_version` takes over Alembic's).
+    pub fn version_table(mut self, table: impl Into<String>) -> Migrator {
+        self.version_table = table.into();
+        self
+    }
+
+    /// The PostgreSQL schema of the version tables and the search path.
+    pub fn schema(mut self, schema: impl Into<String>) -> Migrator {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// How long to wait for the migration lock.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// What to do about recorded revisions this binary does not know.
+    pub fn on_unknown(mut self, on_unknown: OnUnknown) -> Migrator {
+        self.on_unknown = on_unknown;
+        self
+    }
+
+    fn history(&self) -> Result<History, Error> {
+        self.embedded
+            .history()
+            .map_err(|e| Error::Invalid(e.to_string()))
+    }
+
+    fn settings(&self, url: &str) -> Result<Settings, Error> {
+        Ok(Settings {
+            config_file: None,
+            directories: Vec::new(),
+            url: DatabaseUrl::parse(url).map_err(Error::Database)?,
+            url_source: "the application".into(),
+            schema: self.schema.clone(),
+            version_table: self.version_table.clone(),
+            single_head: false,
+            dev_url: None,
+            schema_dump: None,
+            schema_ignore: Vec::new(),
+            schema_desired: Vec::new(),
+        })
+    }
+
+    async fn connect(&self, url: &str) -> Result<Db, Error> {
+        Db::connect(&self.settings(url)?)
+            .await
+            .map_err(|e| Error::Database(format!("connecting: {}", e.message)))
+    }
+
+    /// Applies every revision needed to reach `target` (the CLI's grammar:
+    /// `heads`, `billing@head`, `ae10`, `+1`).
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`]: a failed revision, changed files, a half-applied
+    /// step, unknown recorded revisions, a lock timeout, a bad target.
+    pub async fn upgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
+        self.upgrade_with(url, target, &mut Silent).await
+    }
+
+    /// [`Migrator::upgrade`], reporting progress to `observer`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`].
+    pub async fn upgrade_with(
+        &self,
+        url: &str,
+        target: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<Report, Error> {
+        self.migrate(url, target, Direction::Up, observer).await
+    }
+
+    /// Reverts down to `target`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`], and a revision without a down section.
+    pub async fn downgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
+        self.migrate(url, target, Direction::Down, &mut Silent)
+            .await
+    }
+
+    async fn migrate(
+        &self,
+        url: &str,
+        target: &str,
+        direction: Direction,
+        observer: &mut dyn Observer,
+    ) -> Result<Report, Error> {
+        let h = self.history()?;
+        let t = target::parse(target).map_err(|e| Error::BadTarget(e.to_string()))?;
+        let mut db = self.connect(url).await?;
+        let result = async {
+            if self.on_unknown == OnUnknown::Skip {
+                let recorded = execute::current_heads(&mut db).await?;
+                let unknown: Vec<String> = recorded
+                    .iter()
+                    .filter(|r| h.graph.node(r).is_none())
+                    .cloned()
+                    .collect();
+                if !unknown.is_empty() {
+                    return Ok(Report {
+                        steps: Vec::new(),
+                        heads: recorded,
+                        unknown,
+                    });
+                }
+            }
+            let req = match direction {
+                Direction::Up => Request::Upgrade(&t),
+                Direction::Down => Request::Downgrade(&t),
+            };
+            let opts = Options {
+                lock_timeout: self.lock_timeout,
+                stop: None,
+            };
+            let outcome = execute::run(&mut db, &h, req, &opts, observer).await?;
+            Ok(Report {
+                steps: outcome.steps,
+                heads: outcome.heads,
+                unknown: Vec::new(),
+            })
+        }
+        .await;
+        db.close().await;
+        result.map_err(|e: ExecuteError| e.into())
+    }
+
+    /// Records `target` as current without running SQL.
+    ///
+    /// # Errors
+    ///
+    /// A bad target, a lock timeout, a database error.
+    pub async fn stamp(&self, url: &str, target: &str) -> Result<Report, Error> {
+        let h = self.history()?;
+        let t = target::parse(target).map_err(|e| Error::BadTarget(e.to_string()))?;
+        let mut db = self.connect(url).await?;
+        let opts = Options {
+            lock_timeout: self.lock_timeout,
+            stop: None,
+        };
+        let targets = [t];
+        let req = Request::Stamp {
+            targets: &targets,
+            purge: false,
+        };
+        let result = execute::run(&mut db, &h, req, &opts, &mut Silent).await;
+        db.close().await;
+        let outcome = result?;
+        Ok(Report {
+            steps: outcome.steps,
+            heads: outcome.heads,
+            unknown: Vec::new(),
+        })
+    }
+
+    /// The revisions the database records as current heads.
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub async fn current(&self, url: &str) -> Result<Vec<String>, Error> {
+        let mut db = self.connect(url).await?;
+        let heads = execute::current_heads(&mut db).await;
+        db.close().await;
+        Ok(heads?)
+    }
+
+    /// Read-only: pending revisions, unknown recorded ones, changed files
+    /// and half-applied steps, as `braid check` reports them. No lock.
+    ///
+    /// # Errors
+    ///
+    /// Invalid migrations, a database error.
+    pub async fn check(&self, url: &str) -> Result<execute::Inspection, Error> {
+        let h = self.history()?;
+        let mut db = self.connect(url).await?;
+        let ins = execute::inspect(&mut db, &h).await;
+        db.close().await;
+        Ok(ins?)
+    }
+
+    /// The steps an upgrade (or downgrade) to `target` would run, in order:
+    /// a dry run.
+    ///
+    /// # Errors
+    ///
+    /// A bad target, unknown recorded revisions, a database error.
+    pub async fn plan(
+        &self,
+        url: &str,
+        direction: Direction,
+        target: &str,
+    ) -> Result<Vec<(String, Direction)>, Error> {
+        let h = self.history()?;
+        let t = target::parse(target).map_err(|e| Error::BadTarget(e.to_string()))?;
+        let recorded = self.current(url).await?;
+        let mut current = Vec::new();
+        for r in &recorded {
+            current.push(h.graph.node(r).ok_or_else(|| Error::UnknownRevisions {
+                revisions: vec![r.clone()],
+            })?);
+        }
+        let plan = match direction {
+            Direction::Up => crate::plan::upgrade(&h.graph, &current, &t),
+            Direction::Down => crate::plan::downgrade(&h.graph, &current, &t),
+        }
+        .map_err(|e| Error::BadTarget(e.to_string()))?;
+        Ok(plan
+            .steps
+            .iter()
+            .map(|s| (h.graph.id(s.node).to_string(), s.direction))
+            .collect())
+    }
+}

@@ -1,0 +1,233 @@
+//! The library: migrations compiled in with `braid::embed!()` and run by
+//! `braid::Migrator`, on SQLite and the machine's real PostgreSQL and
+//! MariaDB. The example program (`examples/embedded.rs`, built by `cargo
+//! test`) is run as a real application would be.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use braid::migrator::{Error, OnUnknown};
+use braid::revision::Direction;
+use common::Project;
+use sqlx::Connection;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// target/debug/examples/embedded, beside this test's own binary.
+fn example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let p = dir.join("examples").join("embedded");
+    assert!(
+        p.exists(),
+        "{} is missing (cargo test builds examples)",
+        p.display()
+    );
+    p
+}
+
+#[test]
+fn the_embedded_application_and_the_cli_agree() {
+    let p = Project::new();
+    let url = format!("sqlite://{}/app.db?mode=rwc", p.path().display());
+    let out = Command::new(example()).arg(&url).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "applied 7 revisions; at 5ac0e6d2f918\n"
+    );
+    // The CLI on the same database, with the same files: nothing pending,
+    // no checksum complaint.
+    p.write(
+        "braid.toml",
+        &format!(
+            "[migrations]\ndirectories = [\"{}\"]\n",
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .display()
+        ),
+    );
+    let check = p.run(&["--url", &url, "check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stdout.contains("1 current head, 0 pending revisions"),
+        "{}",
+        check.stdout
+    );
+    let current = p.run(&["--url", &url, "current"]);
+    assert_eq!(
+        current.stdout,
+        "5ac0e6d2f918 (auth, catalog, core) (head)\n"
+    );
+    // Started again: already at head.
+    let out = Command::new(example()).arg(&url).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "applied 0 revisions; at 5ac0e6d2f918\n"
+    );
+}
+
+#[test]
+fn eight_replicas_starting_at_once_apply_each_revision_once() {
+    let pid = std::process::id();
+    let db = format!("braid_embed_{pid}");
+    for (server, admin) in [
+        ("postgres://postgres@127.0.0.1:5432", "postgres"),
+        ("mysql://root@127.0.0.1:3306", "test"),
+    ] {
+        let create = |sql: String| {
+            rt().block_on(async {
+                if server.starts_with("postgres") {
+                    let mut c = sqlx::PgConnection::connect(&format!("{server}/{admin}"))
+                        .await
+                        .unwrap();
+                    sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
+                } else {
+                    let mut c = sqlx::MySqlConnection::connect(&format!("{server}/{admin}"))
+                        .await
+                        .unwrap();
+                    sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
+                }
+            })
+        };
+        create(format!("DROP DATABASE IF EXISTS {db}"));
+        create(format!("CREATE DATABASE {db}"));
+        let url = format!("{server}/{db}");
+        // All eight started first, then waited for.
+        let procs: Vec<std::process::Child> = (0..8)
+            .map(|_| {
+                Command::new(example())
+                    .arg(&url)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut applied = 0;
+        for child in procs {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{server}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            applied += text
+                .split_whitespace()
+                .nth(1)
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap();
+        }
+        let done: i64 = rt().block_on(async {
+            let sql = "SELECT count(*) FROM braid_version_history WHERE direction = 'up' AND status = 'done'";
+            if server.starts_with("postgres") {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+            } else {
+                let mut c = sqlx::MySqlConnection::connect(&url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+            }
+        });
+        // The first-run revisions of the example history, once each.
+        assert_eq!((done, applied), (7, 7), "{server}");
+        create(format!("DROP DATABASE IF EXISTS {db}"));
+    }
+}
+
+#[test]
+fn a_failing_revision_names_file_and_statement_and_frees_the_lock() {
+    let pid = std::process::id();
+    let schema = format!("braid_embed_fail_{pid}");
+    let url = "postgres://postgres@127.0.0.1:5432/test";
+    let m = braid::Migrator::new(braid::embed!("tests/embed-fixtures/failing"))
+        .schema(schema.clone())
+        .lock_timeout(std::time::Duration::from_secs(5));
+    rt().block_on(async {
+        let e = m.upgrade(url, "heads").await.unwrap_err();
+        match &e {
+            Error::Failed {
+                revision,
+                path,
+                line,
+                statement,
+                message,
+                ..
+            } => {
+                assert_eq!(revision, "f2");
+                assert!(path.ends_with("tests/embed-fixtures/failing/f2.sql"), "{e}");
+                assert_eq!(*line, 6);
+                assert!(statement.contains("no_such_table"), "{e}");
+                assert!(message.contains("no_such_table"), "{e}");
+            }
+            other => panic!("{other}"),
+        }
+        // The lock is free: the next run starts at once and fails the
+        // same way, after f1 (applied before the failure) stays applied.
+        let started = std::time::Instant::now();
+        let again = m.upgrade(url, "heads").await.unwrap_err();
+        assert!(matches!(again, Error::Failed { .. }), "{again}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(4));
+        assert_eq!(m.current(url).await.unwrap(), ["f1"]);
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_library_and_an_application_compose_into_one_graph() {
+    let p = Project::new();
+    let url = format!("sqlite://{}/app.db?mode=rwc", p.path().display());
+    let library = braid::embed!("tests/embed-fixtures/lib");
+    // The application's set names the library's label: `partial`.
+    let app = braid::embed!("tests/embed-fixtures/app", partial);
+    let m = braid::Migrator::new(app.clone().merge(library));
+    rt().block_on(async {
+        // Alone, the application's migrations depend on a missing label.
+        assert!(matches!(
+            braid::Migrator::new(app).upgrade(&url, "heads").await,
+            Err(Error::Invalid(_))
+        ));
+        let plan = m.plan(&url, Direction::Up, "app@head").await.unwrap();
+        assert_eq!(
+            plan,
+            [
+                ("lib1".to_owned(), Direction::Up),
+                ("app1".to_owned(), Direction::Up)
+            ]
+        );
+        let r = m.upgrade(&url, "heads").await.unwrap();
+        assert_eq!(r.heads, ["app1"]);
+        let check = m.check(&url).await.unwrap();
+        assert!(check.pending.is_empty() && check.changed.is_empty());
+        // A newer release recorded a revision this binary does not know.
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("UPDATE braid_version SET version_num = 'from_the_future'")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        assert!(matches!(
+            m.upgrade(&url, "heads").await,
+            Err(Error::UnknownRevisions { .. })
+        ));
+        let skipping = m.clone().on_unknown(OnUnknown::Skip);
+        let r = skipping.upgrade(&url, "heads").await.unwrap();
+        assert!(r.steps.is_empty());
+        assert_eq!(r.unknown, ["from_the_future"]);
+        assert_eq!(m.current(&url).await.unwrap(), ["from_the_future"]);
+    });
+}
