@@ -1,11 +1,78 @@
-//! braid: a database migration tool with a branching revision graph.
+//! braid: database migrations as a branching revision graph, for plain SQL
+//! files, with Alembic's semantics and the database guarantees (lock,
+//! checksums, history, crash safety) built in.
 //!
-//! Plain SQL migration files declare their revision id and down revisions;
+//! The `braid` binary is the command line; this crate is also the library
+//! an application embeds to run its migrations at start-up.
+//!
+//! # Migrations compiled into the application
+//!
+//! ```no_run
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), braid::migrator::Error> {
+//!     // braid.toml's `[migrations] directories`, read and validated at
+//!     // compile time: a bad header or an invalid graph is a compile error.
+//!     let report = braid::Migrator::new(braid::embed!())
+//!         .lock_timeout(std::time::Duration::from_secs(60))
+//!         .upgrade("postgres://app@db/app", "heads")
+//!         .await?;
+//!     println!("applied {}, at {}", report.steps.len(), report.heads.join(", "));
+//!     Ok(())
+//! }
+//! ```
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `embed` | yes | `braid::embed!()` (the `braid-macros` proc macro) |
+//! | `cli` | yes | clap, indicatif, dotenvy: the `braid` binary needs it |
+//!
+//! SQLite, PostgreSQL and MySQL/MariaDB (with rustls TLS) are always
+//! compiled in.
+//!
+//! ## Rebuilding when migrations change
+//!
+//! `embed!()` includes every file with `include_str!`, so editing one
+//! rebuilds the crate. A file *added* to the directory is seen only when
+//! cargo reruns the build: `braid init --build-script` writes a build.rs
+//! with `cargo:rerun-if-changed` on the directory.
+//!
+//! ## Several replicas starting at once
+//!
+//! Every replica may call `upgrade` at start-up: the migration lock
+//! (PostgreSQL advisory lock, MySQL `GET_LOCK`, SQLite's write lock) lets
+//! one apply each revision exactly once while the others wait, then find
+//! nothing to do. `lock_timeout` bounds the wait.
+//!
+//! ## Rolling deploys
+//!
+//! An older replica starting against a database a newer one migrated sees
+//! recorded revisions it does not know. By default that is an error
+//! ([`migrator::Error::UnknownRevisions`]); `on_unknown(OnUnknown::Skip)`
+//! changes nothing and reports them, so the old replica starts.
+//!
+//! ## The CLI and the library on one database
+//!
+//! Both keep the same version and history tables and compute the same
+//! checksums (blake3 of the file's text, line endings normalized), so
+//! `braid current`, `braid check` and `braid history --indicate-current`
+//! work on a database the application migrated, and the other way round.
+//!
+//! ## Composing migration sets
+//!
+//! A library crate exports its own set (`pub fn migrations() ->
+//! braid::embed::Embedded { braid::embed!("migrations") }`, with a branch
+//! label); the application merges it with its own
+//! (`braid::embed!("migrations", partial).merge(lib::migrations())`, where
+//! `partial` lets its files name the library's label or revisions) into one
+//! graph, validated when the migrator runs, in one version table.
+//!
+//! # The rest of the library
+//!
 //! [`graph`] validates the DAG and answers questions about heads, branches
 //! and merge points; [`target`] resolves Alembic's target grammar; [`plan`]
-//! orders the steps; `execute` runs them on SQLite, PostgreSQL or MySQL.
-//!
-//! The library never depends on the command line; the `braid` binary does.
+//! orders the steps; [`execute`] runs them; [`schema`] reads, compares and
+//! diffs schemas; [`import`] reads Alembic projects. The library never
+//! depends on the command line.
 
 pub mod autogen;
 pub mod config;

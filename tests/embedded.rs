@@ -231,3 +231,15 @@ fn a_library_and_an_application_compose_into_one_graph() {
         assert_eq!(m.current(&url).await.unwrap(), ["from_the_future"]);
     });
 }
+
+#[test]
+fn init_writes_the_build_script_an_embedding_crate_needs() {
+    let p = Project::new();
+    let r = p.run(&["init", "--build-script"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let build = std::fs::read_to_string(p.path().join("build.rs")).unwrap();
+    assert!(
+        build.contains("println!(\"cargo:rerun-if-changed=migrations\");"),
+        "{build}"
+    );
+}
