@@ -210,6 +210,37 @@ impl Migrator {
         self.upgrade_with(url, target, &mut Silent).await
     }
 
+    /// [`Migrator::upgrade`] on a connection the application already has
+    /// (`pool.acquire().await?.detach()`, or one it opened): braid takes
+    /// it for the run and closes it on every path.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::upgrade`].
+    pub async fn upgrade_on(
+        &self,
+        conn: impl Into<crate::db::Connection>,
+        target: &str,
+    ) -> Result<Report, Error> {
+        let h = self.history()?;
+        let t = target::parse(target).map_err(|e| Error::BadTarget(e.to_string()))?;
+        let mut db = Db::from_connection(conn.into(), self.schema.as_deref(), &self.version_table)
+            .await
+            .map_err(|e| Error::Database(e.message))?;
+        let opts = Options {
+            lock_timeout: self.lock_timeout,
+            stop: None,
+        };
+        let result = execute::run(&mut db, &h, Request::Upgrade(&t), &opts, &mut Silent).await;
+        db.close().await;
+        let outcome = result?;
+        Ok(Report {
+            steps: outcome.steps,
+            heads: outcome.heads,
+            unknown: Vec::new(),
+        })
+    }
+
     /// [`Migrator::upgrade`], reporting progress to `observer`.
     ///
     /// # Errors

@@ -243,3 +243,22 @@ fn init_writes_the_build_script_an_embedding_crate_needs() {
         "{build}"
     );
 }
+
+#[test]
+fn a_connection_from_the_applications_pool_migrates_too() {
+    let p = Project::new();
+    let url = format!("sqlite://{}/pool.db?mode=rwc", p.path().display());
+    rt().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let conn = pool.acquire().await.unwrap().detach();
+        let m = braid::Migrator::new(braid::embed!("tests/embed-fixtures/lib"));
+        let r = m.upgrade_on(conn, "heads").await.unwrap();
+        assert_eq!(r.heads, ["lib1"]);
+        let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(tables, 0);
+        assert_eq!(m.current(&url).await.unwrap(), ["lib1"]);
+    });
+}

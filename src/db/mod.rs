@@ -11,7 +11,7 @@ pub mod dialect;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
+use sqlx::Connection as _;
 use sqlx::mysql::MySqlConnection;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -59,11 +59,33 @@ impl DbError {
     }
 }
 
-enum Conn {
+/// A connection an application already has (taken from a sqlx pool with
+/// `detach()`, or opened itself), for the library's migrator.
+pub enum Connection {
     Sqlite(SqliteConnection),
     Postgres(PgConnection),
     Mysql(MySqlConnection),
 }
+
+impl From<SqliteConnection> for Connection {
+    fn from(c: SqliteConnection) -> Connection {
+        Connection::Sqlite(c)
+    }
+}
+
+impl From<PgConnection> for Connection {
+    fn from(c: PgConnection) -> Connection {
+        Connection::Postgres(c)
+    }
+}
+
+impl From<MySqlConnection> for Connection {
+    fn from(c: MySqlConnection) -> Connection {
+        Connection::Mysql(c)
+    }
+}
+
+use Connection as Conn;
 
 /// Runs `$body` with `$c` bound to the engine's connection.
 macro_rules! with_conn {
@@ -143,7 +165,22 @@ impl Db {
             Engine::Postgres => Conn::Postgres(PgConnection::connect(url).await?),
             Engine::Mysql => Conn::Mysql(MySqlConnection::connect(url).await?),
         };
-        let dialect = Dialect::new(engine, settings.schema.as_deref(), &settings.version_table);
+        Db::from_connection(conn, settings.schema.as_deref(), &settings.version_table).await
+    }
+
+    /// Wraps a connection the caller opened, with the version table (and
+    /// PostgreSQL schema) to use.
+    pub async fn from_connection(
+        conn: Connection,
+        schema: Option<&str>,
+        version_table: &str,
+    ) -> Result<Db, DbError> {
+        let engine = match &conn {
+            Conn::Sqlite(_) => Engine::Sqlite,
+            Conn::Postgres(_) => Engine::Postgres,
+            Conn::Mysql(_) => Engine::Mysql,
+        };
+        let dialect = Dialect::new(engine, schema, version_table);
         let lock_name = format!(
             "braid:{}",
             &blake3::hash(dialect.version_table.as_bytes()).to_hex()[..32]
