@@ -92,6 +92,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
+	$(CARGO) clippy -p braid --lib --no-default-features --features postgres,embed -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -8,12 +8,16 @@
 
 pub mod dialect;
 
+#[cfg(feature = "sqlite")]
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use sqlx::Connection as _;
+#[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlConnection;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::PgConnection;
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 pub use dialect::Dialect;
@@ -33,10 +37,13 @@ impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
         match e.as_database_error() {
             Some(d) => {
+                #[cfg(feature = "mysql")]
                 let code = match d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
                     Some(my) => Some(my.number().to_string()),
                     None => d.code().map(|c| c.into_owned()),
                 };
+                #[cfg(not(feature = "mysql"))]
+                let code = d.code().map(|c| c.into_owned());
                 DbError {
                     message: d.message().to_owned(),
                     code,
@@ -62,23 +69,29 @@ impl DbError {
 /// A connection an application already has (taken from a sqlx pool with
 /// `detach()`, or opened itself), for the library's migrator.
 pub enum Connection {
+    #[cfg(feature = "sqlite")]
     Sqlite(SqliteConnection),
+    #[cfg(feature = "postgres")]
     Postgres(PgConnection),
+    #[cfg(feature = "mysql")]
     Mysql(MySqlConnection),
 }
 
+#[cfg(feature = "sqlite")]
 impl From<SqliteConnection> for Connection {
     fn from(c: SqliteConnection) -> Connection {
         Connection::Sqlite(c)
     }
 }
 
+#[cfg(feature = "postgres")]
 impl From<PgConnection> for Connection {
     fn from(c: PgConnection) -> Connection {
         Connection::Postgres(c)
     }
 }
 
+#[cfg(feature = "mysql")]
 impl From<MySqlConnection> for Connection {
     fn from(c: MySqlConnection) -> Connection {
         Connection::Mysql(c)
@@ -91,8 +104,11 @@ use Connection as Conn;
 macro_rules! with_conn {
     ($self:expr, $c:ident => $body:expr) => {
         match &mut $self.conn {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
             Conn::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
             Conn::Mysql($c) => $body,
         }
     };
@@ -140,6 +156,7 @@ pub struct Db {
     conn: Conn,
     pub dialect: Dialect,
     locked: bool,
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     lock_name: String,
     run_by: String,
 }
@@ -156,14 +173,24 @@ impl Db {
         })?;
         let url = settings.url.expose();
         let conn = match engine {
+            #[cfg(feature = "sqlite")]
             Engine::Sqlite => {
                 let opts = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
                     .busy_timeout(Duration::from_secs(30));
                 Conn::Sqlite(SqliteConnection::connect_with(&opts).await?)
             }
+            #[cfg(feature = "postgres")]
             Engine::Postgres => Conn::Postgres(PgConnection::connect(url).await?),
+            #[cfg(feature = "mysql")]
             Engine::Mysql => Conn::Mysql(MySqlConnection::connect(url).await?),
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(DbError {
+                    message: format!("braid was built without the `{}` feature", other.name()),
+                    code: None,
+                });
+            }
         };
         Db::from_connection(conn, settings.schema.as_deref(), &settings.version_table).await
     }
@@ -176,8 +203,11 @@ impl Db {
         version_table: &str,
     ) -> Result<Db, DbError> {
         let engine = match &conn {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => Engine::Sqlite,
+            #[cfg(feature = "postgres")]
             Conn::Postgres(_) => Engine::Postgres,
+            #[cfg(feature = "mysql")]
             Conn::Mysql(_) => Engine::Mysql,
         };
         let dialect = Dialect::new(engine, schema, version_table);
@@ -578,6 +608,10 @@ impl Db {
     /// Takes the run lock: a PostgreSQL advisory lock keyed by the schema
     /// and table, or MySQL's `GET_LOCK`. SQLite locks per step instead,
     /// with `BEGIN IMMEDIATE` (see [`Db::begin`]).
+    #[cfg_attr(
+        not(all(feature = "postgres", feature = "mysql")),
+        allow(unused_variables, unreachable_code)
+    )]
     pub async fn lock(
         &mut self,
         timeout: Option<Duration>,
@@ -593,7 +627,9 @@ impl Db {
             code: None,
         };
         match &mut self.conn {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => return Ok(()),
+            #[cfg(feature = "postgres")]
             Conn::Postgres(c) => {
                 let key = pg_lock_key(&self.lock_name);
                 let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
@@ -637,6 +673,7 @@ impl Db {
                     }
                 }
             }
+            #[cfg(feature = "mysql")]
             Conn::Mysql(c) => {
                 let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
                     .bind(&self.lock_name)
@@ -676,7 +713,9 @@ impl Db {
         }
         self.locked = false;
         match &mut self.conn {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => {}
+            #[cfg(feature = "postgres")]
             Conn::Postgres(c) => {
                 sqlx::query("SELECT pg_advisory_unlock($1)")
                     .bind(pg_lock_key(&self.lock_name))
@@ -684,6 +723,7 @@ impl Db {
                     .await
                     .map_err(DbError::from)?;
             }
+            #[cfg(feature = "mysql")]
             Conn::Mysql(c) => {
                 sqlx::query("SELECT RELEASE_LOCK(?)")
                     .bind(&self.lock_name)
@@ -698,14 +738,18 @@ impl Db {
     /// Closes the connection cleanly.
     pub async fn close(self) {
         let _ = match self.conn {
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => c.close().await,
+            #[cfg(feature = "postgres")]
             Conn::Postgres(c) => c.close().await,
+            #[cfg(feature = "mysql")]
             Conn::Mysql(c) => c.close().await,
         };
     }
 }
 
 /// The advisory lock key: 64 bits of the lock name's hash.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 fn pg_lock_key(name: &str) -> i64 {
     let h = blake3::hash(name.as_bytes());
     i64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
