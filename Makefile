@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import run clean services \
+.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -121,6 +121,10 @@ bench-diff: build
 ## bench-import: braid import alembic on a generated project of 1,000 revisions
 bench-import: build
 	bash scripts/bench-import.sh
+
+## bench-embed: start-up of an application with 1,000 embedded revisions
+bench-embed: build
+	bash scripts/bench-embed.sh
 
 ## bench-compare: braid against Alembic on the same generated histories
 bench-compare: $(BRAID)
