@@ -26,6 +26,22 @@ struct RawConfig {
     database: RawDatabase,
     #[serde(default)]
     schema: RawSchema,
+    #[serde(default)]
+    fleet: Fleet,
+}
+
+/// `[fleet]`: the databases or schemas migrated together.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fleet {
+    /// Member databases by URL.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// PostgreSQL schemas (MySQL databases) of the URL's server whose names
+    /// match this `LIKE` pattern.
+    pub schemas_like: Option<String>,
+    /// A query run on the URL's database; each row one URL or schema name.
+    pub query: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -202,6 +218,8 @@ pub struct Settings {
     pub schema_ignore: Vec<String>,
     /// `[schema] desired`: the desired-state files and directories.
     pub schema_desired: Vec<PathBuf>,
+    /// `[fleet]`: the members migrated together.
+    pub fleet: Fleet,
 }
 
 /// What the command line says, before the file and the environment.
@@ -332,6 +350,7 @@ impl Settings {
             dev_url: env("BRAID_DEV_URL").or(raw.schema.dev_url),
             schema_dump: raw.schema.dump.map(|d| base.join(d)),
             schema_ignore: raw.schema.ignore,
+            fleet: raw.fleet,
             schema_desired,
         })
     }

@@ -80,6 +80,7 @@ pub mod conflict;
 pub mod db;
 pub mod embed;
 pub mod execute;
+pub mod fleet;
 pub mod import;
 pub mod lint;
 pub mod migrator;

@@ -190,6 +190,7 @@ impl Migrator {
             schema_dump: None,
             schema_ignore: Vec::new(),
             schema_desired: Vec::new(),
+            fleet: Default::default(),
         })
     }
 

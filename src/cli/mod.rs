@@ -82,6 +82,8 @@ enum Command {
     Rebase(commands::rebase::Args),
     /// Print the database's schema (SQL, or JSON), braid's tables left out.
     Schema(commands::schema::Args),
+    /// Migrate a fleet of databases or tenant schemas as one.
+    Fleet(commands::fleet::Args),
     /// Move a project from another tool (Alembic) keeping its revision ids.
     Import(commands::import::Args),
     /// The SQL that turns schema FROM into schema TO, proven both ways.
@@ -243,6 +245,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Verify(a) => commands::schema::verify(&ctx, a).await,
             Command::Diff(a) => commands::diff::run(&ctx, a).await,
             Command::Import(a) => commands::import::run(&ctx, a),
+            Command::Fleet(a) => commands::fleet::run(&ctx, a).await,
         }
     })
 }

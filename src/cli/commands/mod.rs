@@ -4,6 +4,7 @@ pub mod check;
 pub mod completions;
 pub mod current;
 pub mod diff;
+pub mod fleet;
 pub mod graph;
 pub mod heads;
 pub mod history;

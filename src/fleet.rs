@@ -1,0 +1,347 @@
+//! Fleets: many databases or tenant schemas migrated as one. Members come
+//! from `[fleet]` (`urls`, `schemas_like`, `query`) or a list; each member
+//! runs through `execute` exactly as `braid upgrade` would run it alone
+//! (its own connection, lock, version and history tables), several at once.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+
+use crate::config::{DatabaseUrl, Engine, Settings, redact};
+use crate::db::Db;
+use crate::execute::{self, ExecuteError, Options, Request, Silent};
+use crate::history::History;
+use crate::target::Target;
+
+/// One database or schema of the fleet.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Member {
+    /// What to call it: the schema (or database) name, or the URL without
+    /// its password.
+    pub name: String,
+    url: String,
+    schema: Option<String>,
+}
+
+impl Member {
+    fn settings(&self, base: &Settings) -> Result<Settings, String> {
+        let mut s = base.clone();
+        s.url = DatabaseUrl::parse(&self.url)?;
+        s.schema = self.schema.clone().or(base.schema.clone());
+        Ok(s)
+    }
+}
+
+/// Why the members could not be listed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FleetError {
+    #[error("no fleet is configured: set `[fleet] urls`, `schemas_like` or `query` in braid.toml, or pass --members-from")]
+    NotConfigured,
+    #[error("cannot list the fleet's members: {0}")]
+    Listing(String),
+    #[error("the fleet has no members ({0})")]
+    Empty(String),
+    #[error("invalid --part `{0}`: expected K/N with 1 ≤ K ≤ N")]
+    Part(String),
+}
+
+/// A URL with its database (the path) replaced.
+fn with_database(url: &str, name: &str) -> Result<String, String> {
+    let mut u = url::Url::parse(url).map_err(|e| e.to_string())?;
+    u.set_path(&format!("/{name}"));
+    Ok(u.to_string())
+}
+
+/// A member from a line of a list or a row of `query`: a URL, or a schema
+/// (PostgreSQL) / database (MySQL) name on the URL's server.
+fn member(base: &Settings, text: &str) -> Result<Member, String> {
+    let text = text.trim();
+    if text.contains("://") {
+        return Ok(Member {
+            name: redact(text),
+            url: text.to_owned(),
+            schema: None,
+        });
+    }
+    match base.url.engine()? {
+        Engine::Postgres => Ok(Member {
+            name: text.to_owned(),
+            url: base.url.expose().to_owned(),
+            schema: Some(text.to_owned()),
+        }),
+        Engine::Mysql => Ok(Member {
+            name: text.to_owned(),
+            url: with_database(base.url.expose(), text)?,
+            schema: None,
+        }),
+        Engine::Sqlite => Err(format!(
+            "`{text}` is not a URL, and an SQLite database has no schemas"
+        )),
+    }
+}
+
+/// The members, sorted by name, without duplicates; `listed` (from
+/// `--members-from`) replaces the configuration. `part` (K, N) keeps
+/// every N-th member from the K-th, to split a fleet across machines.
+pub async fn members(
+    base: &Settings,
+    listed: Option<Vec<String>>,
+    part: Option<(usize, usize)>,
+) -> Result<Vec<Member>, FleetError> {
+    let fleet = &base.fleet;
+    let mut out: BTreeSet<Member> = BTreeSet::new();
+    let what;
+    if let Some(lines) = listed {
+        what = "the list is empty".to_owned();
+        for l in lines.iter().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')) {
+            out.insert(member(base, l).map_err(FleetError::Listing)?);
+        }
+    } else {
+        if fleet.urls.is_empty() && fleet.schemas_like.is_none() && fleet.query.is_none() {
+            return Err(FleetError::NotConfigured);
+        }
+        what = format!(
+            "{}{}{}",
+            if fleet.urls.is_empty() { "" } else { "no urls; " },
+            fleet
+                .schemas_like
+                .as_deref()
+                .map(|p| format!("nothing matches `{p}`; "))
+                .unwrap_or_default(),
+            if fleet.query.is_some() { "the query returned no row" } else { "" }
+        )
+        .trim_end_matches("; ")
+        .to_owned();
+        for u in &fleet.urls {
+            out.insert(member(base, u).map_err(FleetError::Listing)?);
+        }
+        if fleet.schemas_like.is_some() || fleet.query.is_some() {
+            let mut db = Db::connect(base)
+                .await
+                .map_err(|e| FleetError::Listing(format!("{}: {}", base.url, e.message)))?;
+            let rows = async {
+                let mut names = Vec::new();
+                if let Some(pattern) = &fleet.schemas_like {
+                    let sql = match db.engine() {
+                        Engine::Postgres => {
+                            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1"
+                        }
+                        Engine::Mysql => {
+                            "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY 1"
+                        }
+                        Engine::Sqlite => {
+                            return Err("`schemas_like` needs PostgreSQL or MySQL".to_owned());
+                        }
+                    };
+                    for r in db.text_rows(sql, &[pattern]).await.map_err(|e| e.message)? {
+                        names.extend(r.into_iter().flatten());
+                    }
+                }
+                if let Some(q) = &fleet.query {
+                    let rows = db
+                        .text_rows(q, &[])
+                        .await
+                        .map_err(|e| format!("the `[fleet] query` failed: {}", e.message))?;
+                    names.extend(rows.into_iter().filter_map(|r| r.into_iter().next().flatten()));
+                }
+                Ok(names)
+            }
+            .await;
+            db.close().await;
+            for name in rows.map_err(FleetError::Listing)? {
+                out.insert(member(base, &name).map_err(FleetError::Listing)?);
+            }
+        }
+    }
+    let mut list: Vec<Member> = out.into_iter().collect();
+    if let Some((k, n)) = part {
+        if k == 0 || n == 0 || k > n {
+            return Err(FleetError::Part(format!("{k}/{n}")));
+        }
+        list = list
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k - 1)
+            .map(|(_, m)| m)
+            .collect();
+    }
+    if list.is_empty() {
+        return Err(FleetError::Empty(what));
+    }
+    Ok(list)
+}
+
+/// How a member fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    /// Not started: an earlier member failed (without
+    /// `--continue-on-error`), or the run was interrupted.
+    Skipped,
+    /// `fleet status`: not at the target.
+    Pending,
+}
+
+/// One member's result (SPEC §11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberResult {
+    pub member: String,
+    pub status: Status,
+    pub heads_before: Vec<String>,
+    pub heads_after: Vec<String>,
+    /// Revisions run.
+    pub steps: usize,
+    /// `fleet status`: revisions not applied yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<usize>,
+    pub error: Option<String>,
+}
+
+/// What to do on each member.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Upgrade(Target),
+    Downgrade(Target),
+    Status,
+}
+
+fn describe(e: &ExecuteError) -> String {
+    match e {
+        ExecuteError::StepFailed {
+            revision,
+            path,
+            line,
+            source,
+            ..
+        } => format!(
+            "revision {revision} failed at {}:{line}: {}",
+            path.display(),
+            source.message
+        ),
+        e => e.to_string(),
+    }
+}
+
+async fn one(base: &Settings, h: &History, m: &Member, op: &Op, opts: &Options) -> MemberResult {
+    let mut r = MemberResult {
+        member: m.name.clone(),
+        status: Status::Failed,
+        heads_before: Vec::new(),
+        heads_after: Vec::new(),
+        steps: 0,
+        pending: None,
+        error: None,
+    };
+    let settings = match m.settings(base) {
+        Ok(s) => s,
+        Err(e) => {
+            r.error = Some(e);
+            return r;
+        }
+    };
+    let mut db = match Db::connect(&settings).await {
+        Ok(db) => db,
+        Err(e) => {
+            r.error = Some(format!("cannot connect: {}", e.message));
+            return r;
+        }
+    };
+    let result: Result<(), ExecuteError> = async {
+        r.heads_before = execute::current_heads(&mut db).await?;
+        match op {
+            Op::Status => {
+                let ins = execute::inspect(&mut db, h).await?;
+                r.heads_after = ins.heads.clone();
+                r.pending = Some(ins.pending.len());
+                r.status = if ins.pending.is_empty()
+                    && ins.unknown.is_empty()
+                    && ins.blocked.is_empty()
+                    && ins.changed.is_empty()
+                {
+                    Status::Ok
+                } else {
+                    Status::Pending
+                };
+                let mut notes = Vec::new();
+                if !ins.unknown.is_empty() {
+                    notes.push(format!("unknown revisions: {}", ins.unknown.join(", ")));
+                }
+                if let Some(b) = ins.blocked.first() {
+                    notes.push(format!("revision {} stopped halfway", b.revision));
+                }
+                if !ins.changed.is_empty() {
+                    notes.push(format!("{} applied file(s) changed", ins.changed.len()));
+                }
+                r.error = (!notes.is_empty()).then(|| notes.join("; "));
+            }
+            Op::Upgrade(t) | Op::Downgrade(t) => {
+                let req = match op {
+                    Op::Upgrade(_) => Request::Upgrade(t),
+                    _ => Request::Downgrade(t),
+                };
+                let outcome = execute::run(&mut db, h, req, opts, &mut Silent).await?;
+                r.steps = outcome.steps.len();
+                r.heads_after = outcome.heads;
+                r.status = Status::Ok;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    db.close().await;
+    if let Err(e) = result {
+        r.status = Status::Failed;
+        r.error = Some(describe(&e));
+    }
+    r
+}
+
+/// Runs `op` on every member, `jobs` at a time, each exactly as a single
+/// database run. Without `continue_on_error`, the first failure stops new
+/// members from starting (those in flight finish); `stop` does the same
+/// from outside (a signal). `each` sees every result as it comes.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    base: &Settings,
+    h: &History,
+    members: &[Member],
+    op: &Op,
+    jobs: usize,
+    continue_on_error: bool,
+    stop: Arc<AtomicBool>,
+    opts: &Options,
+    each: &mut dyn FnMut(&MemberResult),
+) -> Vec<MemberResult> {
+    let stop_ref = &stop;
+    let mut results: Vec<MemberResult> = Vec::with_capacity(members.len());
+    let mut stream = stream::iter(members.iter().map(|m| async move {
+        if stop_ref.load(Ordering::SeqCst) {
+            return MemberResult {
+                member: m.name.clone(),
+                status: Status::Skipped,
+                heads_before: Vec::new(),
+                heads_after: Vec::new(),
+                steps: 0,
+                pending: None,
+                error: None,
+            };
+        }
+        let r = one(base, h, m, op, opts).await;
+        if r.status == Status::Failed && !continue_on_error {
+            stop_ref.store(true, Ordering::SeqCst);
+        }
+        r
+    }))
+    .buffer_unordered(jobs.max(1));
+    while let Some(r) = stream.next().await {
+        each(&r);
+        results.push(r);
+    }
+    results.sort_by(|a, b| a.member.cmp(&b.member));
+    results
+}
