@@ -38,7 +38,9 @@ impl Member {
 /// Why the members could not be listed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FleetError {
-    #[error("no fleet is configured: set `[fleet] urls`, `schemas_like` or `query` in braid.toml, or pass --members-from")]
+    #[error(
+        "no fleet is configured: set `[fleet] urls`, `schemas_like` or `query` in braid.toml, or pass --members-from"
+    )]
     NotConfigured,
     #[error("cannot list the fleet's members: {0}")]
     Listing(String),
@@ -96,7 +98,10 @@ pub async fn members(
     let what;
     if let Some(lines) = listed {
         what = "the list is empty".to_owned();
-        for l in lines.iter().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')) {
+        for l in lines
+            .iter()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        {
             out.insert(member(base, l).map_err(FleetError::Listing)?);
         }
     } else {
@@ -105,13 +110,21 @@ pub async fn members(
         }
         what = format!(
             "{}{}{}",
-            if fleet.urls.is_empty() { "" } else { "no urls; " },
+            if fleet.urls.is_empty() {
+                ""
+            } else {
+                "no urls; "
+            },
             fleet
                 .schemas_like
                 .as_deref()
                 .map(|p| format!("nothing matches `{p}`; "))
                 .unwrap_or_default(),
-            if fleet.query.is_some() { "the query returned no row" } else { "" }
+            if fleet.query.is_some() {
+                "the query returned no row"
+            } else {
+                ""
+            }
         )
         .trim_end_matches("; ")
         .to_owned();
@@ -293,11 +306,13 @@ async fn one(base: &Settings, h: &History, m: &Member, op: &Op, opts: &Options) 
         Ok(())
     }
     .await;
-    db.close().await;
     if let Err(e) = result {
         r.status = Status::Failed;
         r.error = Some(describe(&e));
+        // Where it stopped: the revisions before the failure stay applied.
+        r.heads_after = execute::current_heads(&mut db).await.unwrap_or_default();
     }
+    db.close().await;
     r
 }
 

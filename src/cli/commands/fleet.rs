@@ -66,7 +66,10 @@ fn part(text: Option<&str>) -> Result<Option<(usize, usize)>, CommandError> {
     let Some(t) = text else { return Ok(None) };
     let bad = || CommandError::new(format!("invalid --part `{t}`: expected K/N with 1 ≤ K ≤ N"));
     let (k, n) = t.split_once('/').ok_or_else(bad)?;
-    Ok(Some((k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?)))
+    Ok(Some((
+        k.parse().map_err(|_| bad())?,
+        n.parse().map_err(|_| bad())?,
+    )))
 }
 
 fn listed(from: Option<&str>) -> Result<Option<Vec<String>>, CommandError> {
@@ -96,7 +99,10 @@ fn line(r: &MemberResult) -> String {
             "{}: {} pending, at {heads}{}",
             r.member,
             r.pending.unwrap_or(0),
-            r.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+            r.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
         ),
         Status::Failed => format!("{}: FAILED: {}", r.member, r.error.as_deref().unwrap_or("")),
         Status::Skipped => format!("{}: skipped", r.member),
@@ -153,12 +159,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         },
     )
     .await;
-    let failed = results.iter().filter(|r| r.status == Status::Failed).count();
+    let failed = results
+        .iter()
+        .filter(|r| r.status == Status::Failed)
+        .count();
     let not_at_target = results.iter().filter(|r| r.status != Status::Ok).count();
     if json_out {
         let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
         for r in &results {
-            *by_status.entry(format!("{:?}", r.status).to_lowercase()).or_default() += 1;
+            *by_status
+                .entry(format!("{:?}", r.status).to_lowercase())
+                .or_default() += 1;
         }
         out_json(&json!({
             "members": results,
@@ -188,7 +199,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         out(&s);
     }
     if failed > 0 {
-        return Err(CommandError::new(format!("{failed} of {total} member(s) failed")));
+        return Err(CommandError::new(format!(
+            "{failed} of {total} member(s) failed"
+        )));
     }
     if matches!(op, Op::Status) && not_at_target > 0 {
         return Err(CommandError::new(format!(
