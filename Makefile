@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed run clean services \
+.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -125,6 +125,10 @@ bench-import: build
 ## bench-embed: start-up of an application with 1,000 embedded revisions
 bench-embed: build
 	bash scripts/bench-embed.sh
+
+## bench-fleet: fleet upgrade of 1,000 PostgreSQL schemas against a shell loop
+bench-fleet: build
+	bash scripts/bench-fleet.sh
 
 ## bench-compare: braid against Alembic on the same generated histories
 bench-compare: $(BRAID)
