@@ -231,7 +231,7 @@ impl Scratch {
             // SQLite has no sleep: a recursive count takes a while instead.
             Engine::Sqlite => format!(
                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {}) SELECT COUNT(*) FROM c;",
-                ms * 3_000
+                ms * 10_000
             ),
         }
     }
