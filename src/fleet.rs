@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::config::{DatabaseUrl, Engine, Settings, redact};
@@ -240,7 +239,9 @@ fn describe(e: &ExecuteError) -> String {
     }
 }
 
-async fn one(base: &Settings, h: &History, m: &Member, op: &Op, opts: &Options) -> MemberResult {
+/// Runs `op` on one member over `db`, connected to its database (and
+/// switched to its schema).
+async fn on(db: &mut Db, h: &History, m: &Member, op: &Op, opts: &Options) -> MemberResult {
     let mut r = MemberResult {
         member: m.name.clone(),
         status: Status::Failed,
@@ -250,25 +251,11 @@ async fn one(base: &Settings, h: &History, m: &Member, op: &Op, opts: &Options) 
         pending: None,
         error: None,
     };
-    let settings = match m.settings(base) {
-        Ok(s) => s,
-        Err(e) => {
-            r.error = Some(e);
-            return r;
-        }
-    };
-    let mut db = match Db::connect(&settings).await {
-        Ok(db) => db,
-        Err(e) => {
-            r.error = Some(format!("cannot connect: {}", e.message));
-            return r;
-        }
-    };
     let result: Result<(), ExecuteError> = async {
-        r.heads_before = execute::current_heads(&mut db).await?;
+        r.heads_before = execute::current_heads(db).await?;
         match op {
             Op::Status => {
-                let ins = execute::inspect(&mut db, h).await?;
+                let ins = execute::inspect(db, h).await?;
                 r.heads_after = ins.heads.clone();
                 r.pending = Some(ins.pending.len());
                 r.status = if ins.pending.is_empty()
@@ -297,7 +284,7 @@ async fn one(base: &Settings, h: &History, m: &Member, op: &Op, opts: &Options) 
                     Op::Upgrade(_) => Request::Upgrade(t),
                     _ => Request::Downgrade(t),
                 };
-                let outcome = execute::run(&mut db, h, req, opts, &mut Silent).await?;
+                let outcome = execute::run(db, h, req, opts, &mut Silent).await?;
                 r.steps = outcome.steps.len();
                 r.heads_after = outcome.heads;
                 r.status = Status::Ok;
@@ -310,14 +297,28 @@ async fn one(base: &Settings, h: &History, m: &Member, op: &Op, opts: &Options) 
         r.status = Status::Failed;
         r.error = Some(describe(&e));
         // Where it stopped: the revisions before the failure stay applied.
-        r.heads_after = execute::current_heads(&mut db).await.unwrap_or_default();
+        r.heads_after = execute::current_heads(db).await.unwrap_or_default();
     }
-    db.close().await;
     r
 }
 
-/// Runs `op` on every member, `jobs` at a time, each exactly as a single
-/// database run. Without `continue_on_error`, the first failure stops new
+fn failed(m: &Member, error: String) -> MemberResult {
+    MemberResult {
+        member: m.name.clone(),
+        status: Status::Failed,
+        heads_before: Vec::new(),
+        heads_after: Vec::new(),
+        steps: 0,
+        pending: None,
+        error: Some(error),
+    }
+}
+
+/// Runs `op` on every member, `jobs` workers at a time, each member
+/// exactly as a single database run. A worker keeps its connection for
+/// the next member on the same database (a schema fleet: the session is
+/// reset and pointed at the next schema), and opens a fresh one after a
+/// failure. Without `continue_on_error`, the first failure stops new
 /// members from starting (those in flight finish); `stop` does the same
 /// from outside (a signal). `each` sees every result as it comes.
 #[allow(clippy::too_many_arguments)]
@@ -332,31 +333,85 @@ pub async fn run(
     opts: &Options,
     each: &mut dyn FnMut(&MemberResult),
 ) -> Vec<MemberResult> {
-    let stop_ref = &stop;
-    let mut results: Vec<MemberResult> = Vec::with_capacity(members.len());
-    let mut stream = stream::iter(members.iter().map(|m| async move {
-        if stop_ref.load(Ordering::SeqCst) {
-            return MemberResult {
-                member: m.name.clone(),
-                status: Status::Skipped,
-                heads_before: Vec::new(),
-                heads_after: Vec::new(),
-                steps: 0,
-                pending: None,
-                error: None,
+    let queue = std::sync::Mutex::new(members.iter().collect::<std::collections::VecDeque<_>>());
+    let results = std::cell::RefCell::new(Vec::with_capacity(members.len()));
+    let each = std::cell::RefCell::new(each);
+    let report = |r: MemberResult| {
+        (each.borrow_mut())(&r);
+        results.borrow_mut().push(r);
+    };
+    let worker = || async {
+        let mut conn: Option<(String, Db)> = None;
+        loop {
+            let Some(m) = queue.lock().expect("not poisoned").pop_front() else {
+                break;
             };
+            if stop.load(Ordering::SeqCst) {
+                report(MemberResult {
+                    member: m.name.clone(),
+                    status: Status::Skipped,
+                    heads_before: Vec::new(),
+                    heads_after: Vec::new(),
+                    steps: 0,
+                    pending: None,
+                    error: None,
+                });
+                continue;
+            }
+            let settings = match m.settings(base) {
+                Ok(s) => s,
+                Err(e) => {
+                    report(failed(m, e));
+                    continue;
+                }
+            };
+            // The same database: switch schemas on the open connection.
+            let reused = match conn.take() {
+                Some((url, mut db)) if url == m.url => {
+                    match db.switch_schema(settings.schema.as_deref()).await {
+                        Ok(()) => Some(db),
+                        Err(_) => {
+                            db.close().await;
+                            None
+                        }
+                    }
+                }
+                Some((_, db)) => {
+                    db.close().await;
+                    None
+                }
+                None => None,
+            };
+            let mut db = match reused {
+                Some(db) => db,
+                None => match Db::connect(&settings).await {
+                    Ok(db) => db,
+                    Err(e) => {
+                        report(failed(m, format!("cannot connect: {}", e.message)));
+                        if !continue_on_error {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        continue;
+                    }
+                },
+            };
+            let r = on(&mut db, h, m, op, opts).await;
+            if r.status == Status::Failed {
+                db.close().await;
+                if !continue_on_error {
+                    stop.store(true, Ordering::SeqCst);
+                }
+            } else {
+                conn = Some((m.url.clone(), db));
+            }
+            report(r);
         }
-        let r = one(base, h, m, op, opts).await;
-        if r.status == Status::Failed && !continue_on_error {
-            stop_ref.store(true, Ordering::SeqCst);
+        if let Some((_, db)) = conn {
+            db.close().await;
         }
-        r
-    }))
-    .buffer_unordered(jobs.max(1));
-    while let Some(r) = stream.next().await {
-        each(&r);
-        results.push(r);
-    }
+    };
+    futures::future::join_all((0..jobs.max(1)).map(|_| worker())).await;
+    let mut results = results.into_inner();
     results.sort_by(|a, b| a.member.cmp(&b.member));
     results
 }

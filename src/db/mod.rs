@@ -155,10 +155,20 @@ fn now() -> String {
 pub struct Db {
     conn: Conn,
     pub dialect: Dialect,
+    /// The version table's name as configured (unqualified).
+    version_table_name: String,
     locked: bool,
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     lock_name: String,
     run_by: String,
+}
+
+/// The run lock's name: one per (schema-qualified) version table.
+fn lock_name(dialect: &Dialect) -> String {
+    format!(
+        "braid:{}",
+        &blake3::hash(dialect.version_table.as_bytes()).to_hex()[..32]
+    )
 }
 
 /// Called while waiting for the run lock, with what holds it if known.
@@ -211,15 +221,12 @@ impl Db {
             Conn::Mysql(_) => Engine::Mysql,
         };
         let dialect = Dialect::new(engine, schema, version_table);
-        let lock_name = format!(
-            "braid:{}",
-            &blake3::hash(dialect.version_table.as_bytes()).to_hex()[..32]
-        );
         let mut db = Db {
             conn,
+            lock_name: lock_name(&dialect),
             dialect,
+            version_table_name: version_table.to_owned(),
             locked: false,
-            lock_name,
             run_by: run_by(),
         };
         if let Some(schema) = db.dialect.schema.clone() {
@@ -228,6 +235,23 @@ impl Db {
             db.exec(&sql).await?;
         }
         Ok(db)
+    }
+
+    /// Points the connection at another PostgreSQL schema (a fleet's next
+    /// tenant): the session's settings are reset (what the last member's
+    /// migrations SET goes), and the version tables, lock and search path
+    /// become the schema's.
+    pub async fn switch_schema(&mut self, schema: Option<&str>) -> Result<(), DbError> {
+        if self.engine() == Engine::Postgres {
+            self.exec("RESET ALL").await?;
+        }
+        self.dialect = Dialect::new(self.dialect.engine, schema, &self.version_table_name);
+        self.lock_name = lock_name(&self.dialect);
+        if let Some(schema) = self.dialect.schema.clone() {
+            let sql = format!("SET search_path TO {}, public", self.dialect.quote(&schema));
+            self.exec(&sql).await?;
+        }
+        Ok(())
     }
 
     pub fn engine(&self) -> Engine {
