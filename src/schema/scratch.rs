@@ -51,7 +51,7 @@ impl ScratchError {
 
 enum Home {
     Memory,
-    Server { admin: Db, name: String },
+    Server { admin: Box<Db>, name: String },
 }
 
 /// A scratch database and a connection to it.
@@ -175,7 +175,10 @@ impl Scratch {
                 match connected {
                     Ok(db) => Ok(Scratch {
                         db,
-                        home: Home::Server { admin, name },
+                        home: Home::Server {
+                            admin: Box::new(admin),
+                            name,
+                        },
                         label,
                     }),
                     Err(error) => {
