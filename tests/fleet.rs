@@ -309,3 +309,92 @@ fn mariadb_databases_and_bad_fleets() {
         }
     });
 }
+
+#[test]
+fn an_interrupted_fleet_starts_no_new_member_and_a_rerun_completes() {
+    let prefix = format!("fleetsig{}_", std::process::id());
+    let n = 12;
+    let mut create = String::new();
+    for i in 0..n {
+        create.push_str(&format!("CREATE SCHEMA {prefix}{i:02};"));
+    }
+    pg(&create);
+    let p = Project::new();
+    for (i, rev) in ["s0", "s1", "s2"].iter().enumerate() {
+        let parents: Vec<&str> = if i == 0 {
+            vec![]
+        } else {
+            vec![["s0", "s1"][i - 1]]
+        };
+        p.write(
+            &format!("migrations/{rev}.sql"),
+            &migration(
+                rev,
+                &parents,
+                "",
+                &format!("CREATE TABLE t_{rev} (id integer);\nSELECT pg_sleep(0.2);"),
+                Some(&format!("DROP TABLE t_{rev};")),
+            ),
+        );
+    }
+    p.write(
+        "braid.toml",
+        &format!(
+            "[database]\nurl = \"{PG}\"\n[fleet]\nschemas_like = \"{}%\"\n",
+            prefix.replace('_', "\\\\_")
+        ),
+    );
+    let child = p
+        .command(&[
+            "fleet", "upgrade", "heads", "--jobs", "2", "--format", "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Under way: the first revisions recorded somewhere.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted by Ctrl-C"));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped = v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["status"] == "skipped")
+        .count();
+    assert!(skipped > 0, "{v}");
+    // No lock held, nothing half done: the rerun completes every member.
+    let r = p.run(&["fleet", "upgrade", "heads", "--jobs", "4"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("ok at s2: {n} member(s)")),
+        "{}",
+        r.stdout
+    );
+    for i in 0..n {
+        let done = pg_count(&format!(
+            "SELECT count(*) FROM {prefix}{i:02}.braid_version_history WHERE direction = 'up' AND status = 'done'"
+        ));
+        assert_eq!(done, 3, "member {i}: each revision once");
+    }
+    let mut drop = String::new();
+    for i in 0..n {
+        drop.push_str(&format!("DROP SCHEMA {prefix}{i:02} CASCADE;"));
+    }
+    pg(&drop);
+}

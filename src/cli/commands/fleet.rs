@@ -134,31 +134,51 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     )
     .await
     .map_err(|e| CommandError::new(e.to_string()))?;
+    // Ctrl-C / SIGTERM: no new member starts, and members in flight stop
+    // before their next revision, as a single run does.
+    // (A member's failure stops only the scheduling: in-flight members
+    // finish.)
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupted = Arc::new(AtomicBool::new(false));
     let opts = Options {
         lock_timeout: lock_timeout.map(Duration::from_secs),
-        stop: None,
+        stop: Some(interrupted.clone()),
     };
     let total = members.len();
     let quiet = ctx.quiet;
     let json_out = common.format == Format::Json;
     let mut done = 0;
-    let results = fleet::run(
+    let mut report = |r: &MemberResult| {
+        done += 1;
+        if !quiet && !json_out {
+            let _ = writeln!(std::io::stderr(), "[{done}/{total}] {}", line(r));
+        }
+    };
+    let run = fleet::run(
         &ctx.settings,
         &h,
         &members,
         &op,
         common.jobs,
         continue_on_error,
-        Arc::new(AtomicBool::new(false)),
+        stop.clone(),
         &opts,
-        &mut |r| {
-            done += 1;
-            if !quiet && !json_out {
-                let _ = writeln!(std::io::stderr(), "[{done}/{total}] {}", line(r));
+        &mut report,
+    );
+    tokio::pin!(run);
+    let interrupt = super::migrate::interrupted();
+    tokio::pin!(interrupt);
+    let mut signal: Option<i32> = None;
+    let results = loop {
+        tokio::select! {
+            r = &mut run => break r,
+            code = &mut interrupt, if signal.is_none() => {
+                signal = Some(code);
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
             }
-        },
-    )
-    .await;
+        }
+    };
     let failed = results
         .iter()
         .filter(|r| r.status == Status::Failed)
@@ -197,6 +217,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             s.push_str(&format!("  {}\n", line(r)));
         }
         out(&s);
+    }
+    if let Some(code) = signal {
+        ctx.note(&format!(
+            "interrupted by {}: no new member started; members in flight stopped after their running revision; run the command again to go on",
+            if code == 130 { "Ctrl-C" } else { "SIGTERM" }
+        ));
+        std::process::exit(code);
     }
     if failed > 0 {
         return Err(CommandError::new(format!(

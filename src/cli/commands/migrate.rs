@@ -76,7 +76,7 @@ fn print_plan(h: &History, plan: &Plan, format: Format) {
 /// Waits for Ctrl-C or SIGTERM and returns the exit code they call for
 /// (130, 143). The handlers are installed on the first poll, when a run
 /// starts.
-async fn interrupted() -> i32 {
+pub async fn interrupted() -> i32 {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
