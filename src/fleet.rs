@@ -214,6 +214,20 @@ pub struct MemberResult {
     pub error: Option<String>,
 }
 
+impl MemberResult {
+    fn new(m: &Member, status: Status, error: Option<String>) -> MemberResult {
+        MemberResult {
+            member: m.name.clone(),
+            status,
+            heads_before: Vec::new(),
+            heads_after: Vec::new(),
+            steps: 0,
+            pending: None,
+            error,
+        }
+    }
+}
+
 /// What to do on each member.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -242,15 +256,7 @@ fn describe(e: &ExecuteError) -> String {
 /// Runs `op` on one member over `db`, connected to its database (and
 /// switched to its schema).
 async fn on(db: &mut Db, h: &History, m: &Member, op: &Op, opts: &Options) -> MemberResult {
-    let mut r = MemberResult {
-        member: m.name.clone(),
-        status: Status::Failed,
-        heads_before: Vec::new(),
-        heads_after: Vec::new(),
-        steps: 0,
-        pending: None,
-        error: None,
-    };
+    let mut r = MemberResult::new(m, Status::Failed, None);
     let result: Result<(), ExecuteError> = async {
         r.heads_before = execute::current_heads(db).await?;
         match op {
@@ -303,15 +309,7 @@ async fn on(db: &mut Db, h: &History, m: &Member, op: &Op, opts: &Options) -> Me
 }
 
 fn failed(m: &Member, error: String) -> MemberResult {
-    MemberResult {
-        member: m.name.clone(),
-        status: Status::Failed,
-        heads_before: Vec::new(),
-        heads_after: Vec::new(),
-        steps: 0,
-        pending: None,
-        error: Some(error),
-    }
+    MemberResult::new(m, Status::Failed, Some(error))
 }
 
 /// Runs `op` on every member, `jobs` workers at a time, each member
@@ -347,15 +345,7 @@ pub async fn run(
                 break;
             };
             if stop.load(Ordering::SeqCst) {
-                report(MemberResult {
-                    member: m.name.clone(),
-                    status: Status::Skipped,
-                    heads_before: Vec::new(),
-                    heads_after: Vec::new(),
-                    steps: 0,
-                    pending: None,
-                    error: None,
-                });
+                report(MemberResult::new(m, Status::Skipped, None));
                 continue;
             }
             let settings = match m.settings(base) {

@@ -414,29 +414,13 @@ fn table_change<'a>(
             ..k.clone()
         })
         .collect();
-    let p = pair(
+    (c.constraints_dropped, c.constraints_added) = changes(
+        &from.constraints,
         &from_cons,
         &to.constraints,
         |k| (&k.name, k.generated_name),
         constraint_key,
     );
-    let back = |k: &Constraint| {
-        from.constraints
-            .iter()
-            .find(|f| f.name == k.name && f.kind == k.kind)
-            .expect("paired from these")
-    };
-    c.constraints_dropped = p
-        .removed
-        .iter()
-        .map(|k| back(k))
-        .chain(p.changed.iter().map(|(k, _)| back(k)))
-        .collect();
-    c.constraints_added = p
-        .added
-        .into_iter()
-        .chain(p.changed.iter().map(|(_, k)| *k))
-        .collect();
     let from_ix: Vec<Index> = from
         .indexes
         .iter()
@@ -446,30 +430,47 @@ fn table_change<'a>(
             ..i.clone()
         })
         .collect();
-    let p = pair(
+    (c.indexes_dropped, c.indexes_added) = changes(
+        &from.indexes,
         &from_ix,
         &to.indexes,
         |i| (&i.name, i.generated_name),
         index_key,
     );
-    let back_ix = |i: &Index| {
-        from.indexes
+    c
+}
+
+/// What to drop and what to add for constraints or indexes: `renamed` is
+/// `from` with declared column renames applied (so a renamed column's
+/// index is not remade); a pair with the same name and another definition
+/// is dropped and added. What is dropped is returned as `from` holds it.
+fn changes<'a, T>(
+    from: &'a [T],
+    renamed: &[T],
+    to: &'a [T],
+    name: impl Fn(&T) -> (&str, bool),
+    key: impl Fn(&T) -> String,
+) -> (Vec<&'a T>, Vec<&'a T>) {
+    let p = pair(renamed, to, &name, key);
+    let back = |x: &T| {
+        let i = renamed
             .iter()
-            .find(|f| f.name == i.name)
-            .expect("paired from these")
+            .position(|r| std::ptr::eq(r, x))
+            .expect("paired from these");
+        &from[i]
     };
-    c.indexes_dropped = p
+    let dropped = p
         .removed
         .iter()
-        .map(|i| back_ix(i))
-        .chain(p.changed.iter().map(|(i, _)| back_ix(i)))
+        .map(|x| back(x))
+        .chain(p.changed.iter().map(|(x, _)| back(x)))
         .collect();
-    c.indexes_added = p
+    let added = p
         .added
         .into_iter()
-        .chain(p.changed.iter().map(|(_, i)| *i))
+        .chain(p.changed.iter().map(|(_, y)| *y))
         .collect();
-    c
+    (dropped, added)
 }
 
 /// A table in both schemas that nothing changed.
