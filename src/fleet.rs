@@ -258,10 +258,10 @@ fn describe(e: &ExecuteError) -> String {
 async fn on(db: &mut Db, h: &History, m: &Member, op: &Op, opts: &Options) -> MemberResult {
     let mut r = MemberResult::new(m, Status::Failed, None);
     let result: Result<(), ExecuteError> = async {
-        r.heads_before = execute::current_heads(db).await?;
         match op {
             Op::Status => {
                 let ins = execute::inspect(db, h).await?;
+                r.heads_before = ins.heads.clone();
                 r.heads_after = ins.heads.clone();
                 r.pending = Some(ins.pending.len());
                 r.status = if ins.pending.is_empty()
@@ -286,6 +286,7 @@ async fn on(db: &mut Db, h: &History, m: &Member, op: &Op, opts: &Options) -> Me
                 r.error = (!notes.is_empty()).then(|| notes.join("; "));
             }
             Op::Upgrade(t) | Op::Downgrade(t) => {
+                r.heads_before = execute::current_heads(db).await?;
                 let req = match op {
                     Op::Upgrade(_) => Request::Upgrade(t),
                     _ => Request::Downgrade(t),

@@ -6,10 +6,12 @@
 //! back (strict equality unless the fixture says `strict = false`); data
 //! loss is reported exactly when the fixture says so.
 
+mod common;
+
+use common::settings;
 use std::path::Path;
 
 use braid::autogen;
-use braid::config::{Overrides, Settings};
 use braid::db::Db;
 use braid::schema::diff::{self, Renames};
 use braid::schema::{self, Filter};
@@ -45,24 +47,6 @@ struct Fixture {
 
 fn yes() -> bool {
     true
-}
-
-fn settings(url: &str, schema: Option<&str>) -> Settings {
-    let dir = tempfile::tempdir().unwrap();
-    let schema = schema.map(str::to_owned);
-    Settings::resolve(
-        &Overrides {
-            config: None,
-            url: Some(url.to_owned()),
-        },
-        &|name| {
-            (name == "DATABASE_SCHEMA")
-                .then(|| schema.clone())
-                .flatten()
-        },
-        dir.path(),
-    )
-    .unwrap()
 }
 
 /// Two empty databases of one engine, made anew for each fixture.

@@ -6,10 +6,12 @@
 //! and PostgreSQL (fewer: each case resets two schemas on the real
 //! server). `PROPTEST_CASES` raises the SQLite count (`make fuzz`).
 
-use braid::config::{Overrides, Settings};
+mod common;
+
 use braid::db::Db;
 use braid::schema::diff::{self, Renames};
 use braid::schema::{self, Filter, compare};
+use common::settings;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -110,25 +112,6 @@ fn ddl(tables: &[Tbl], pg: bool) -> String {
         }
     }
     out
-}
-
-fn settings(url: &str, schema: Option<&str>) -> Settings {
-    // A directory without braid.toml: only the URL and schema count.
-    let dir = tempfile::tempdir().unwrap();
-    let schema = schema.map(str::to_owned);
-    Settings::resolve(
-        &Overrides {
-            config: None,
-            url: Some(url.to_owned()),
-        },
-        &|name| {
-            (name == "DATABASE_SCHEMA")
-                .then(|| schema.clone())
-                .flatten()
-        },
-        dir.path(),
-    )
-    .unwrap()
 }
 
 async fn round_trip(a: &mut Db, b: &mut Db, sql: &str) -> Result<(), String> {

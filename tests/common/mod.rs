@@ -208,3 +208,23 @@ pub fn wait_until_under_way(p: &Project) {
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
 }
+
+/// Library settings for a URL and, for PostgreSQL, a schema, resolved in
+/// a directory without braid.toml so nothing else counts.
+pub fn settings(url: &str, schema: Option<&str>) -> braid::config::Settings {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema.map(str::to_owned);
+    braid::config::Settings::resolve(
+        &braid::config::Overrides {
+            config: None,
+            url: Some(url.to_owned()),
+        },
+        &|name| {
+            (name == "DATABASE_SCHEMA")
+                .then(|| schema.clone())
+                .flatten()
+        },
+        dir.path(),
+    )
+    .unwrap()
+}

@@ -329,21 +329,9 @@ fn table_change<'a>(
     hints: &mut Vec<String>,
 ) -> TableChange<'a> {
     let mut c = TableChange {
-        name,
         old_name,
-        from,
-        to,
-        added: Vec::new(),
-        dropped: Vec::new(),
-        renamed: Vec::new(),
-        altered: Vec::new(),
-        pk_changed: false,
-        constraints_dropped: Vec::new(),
-        constraints_added: Vec::new(),
-        indexes_dropped: Vec::new(),
-        indexes_added: Vec::new(),
         comment_changed: from.comment != to.comment,
-        reordered: false,
+        ..unchanged(name, from, to)
     };
     let mut used: Vec<&str> = Vec::new();
     for col in &to.columns {
@@ -471,6 +459,39 @@ fn changes<'a, T>(
         .chain(p.changed.iter().map(|(_, y)| *y))
         .collect();
     (dropped, added)
+}
+
+/// `DROP TABLE` for each table, marked as losing its rows.
+pub(crate) fn drop_tables(names: &[&str], s: &mut Script, quote: fn(&str) -> String) {
+    for name in names {
+        s.push_loss(
+            Phase::Tables,
+            format!("DROP TABLE {}", quote(name)),
+            format!("drops table {name} and its rows"),
+        );
+    }
+}
+
+/// Column renames and drops, in place: the same SQL on every engine.
+pub(crate) fn rename_and_drop_columns(c: &TableChange, s: &mut Script, quote: fn(&str) -> String) {
+    let t = quote(c.name);
+    for (from, to) in &c.renamed {
+        s.push(
+            Phase::Tables,
+            format!(
+                "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                quote(from),
+                quote(to)
+            ),
+        );
+    }
+    for d in &c.dropped {
+        s.push_loss(
+            Phase::Tables,
+            format!("ALTER TABLE {t} DROP COLUMN {}", quote(&d.name)),
+            format!("drops column {}.{} and its values", c.name, d.name),
+        );
+    }
 }
 
 /// A table in both schemas that nothing changed.

@@ -138,23 +138,7 @@ fn changed(c: &TableChange, s: &mut Script) {
             format!("RENAME TABLE {} TO {t}", quote(c.old_name)),
         );
     }
-    for (from, to) in &c.renamed {
-        s.push(
-            Phase::Tables,
-            format!(
-                "ALTER TABLE {t} RENAME COLUMN {} TO {}",
-                quote(from),
-                quote(to)
-            ),
-        );
-    }
-    for d in &c.dropped {
-        s.push_loss(
-            Phase::Tables,
-            format!("ALTER TABLE {t} DROP COLUMN {}", quote(&d.name)),
-            format!("drops column {}.{} and its values", c.name, d.name),
-        );
-    }
+    super::rename_and_drop_columns(c, s, quote);
     // Columns in the desired order: added ones in place, the others moved
     // when the order changed.
     for col in &c.to.columns {
@@ -249,13 +233,8 @@ pub(super) fn render(m: &Model, s: &mut Script) {
             s.push(Phase::DropDependents, drop_constraint(name, k));
         }
     }
-    for (name, _) in &m.dropped {
-        s.push_loss(
-            Phase::Tables,
-            format!("DROP TABLE {}", quote(name)),
-            format!("drops table {name} and its rows"),
-        );
-    }
+    let names: Vec<&str> = m.dropped.iter().map(|(n, _)| *n).collect();
+    super::drop_tables(&names, s, quote);
     for c in &m.changed {
         changed(c, s);
     }

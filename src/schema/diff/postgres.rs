@@ -352,23 +352,7 @@ fn changed(c: &TableChange, s: &mut Script) {
     if c.name != c.old_name {
         s.push(Phase::Tables, format!("ALTER TABLE {old} RENAME TO {t}"));
     }
-    for (from, to) in &c.renamed {
-        s.push(
-            Phase::Tables,
-            format!(
-                "ALTER TABLE {t} RENAME COLUMN {} TO {}",
-                quote(from),
-                quote(to)
-            ),
-        );
-    }
-    for d in &c.dropped {
-        s.push_loss(
-            Phase::Tables,
-            format!("ALTER TABLE {t} DROP COLUMN {}", quote(&d.name)),
-            format!("drops column {}.{} and its values", c.name, d.name),
-        );
-    }
+    super::rename_and_drop_columns(c, s, quote);
     for a in &c.added {
         let sql = format!("ALTER TABLE {t} ADD COLUMN {}", column_def(a));
         if !a.nullable && a.default.is_none() && a.identity.is_none() && a.generated.is_none() {
@@ -511,13 +495,8 @@ pub(super) fn render(m: &Model, s: &mut Script) {
         }
     }
     types(m, s);
-    for (name, _) in &m.dropped {
-        s.push_loss(
-            Phase::Tables,
-            format!("DROP TABLE {}", quote(name)),
-            format!("drops table {name} and its rows"),
-        );
-    }
+    let names: Vec<&str> = m.dropped.iter().map(|(n, _)| *n).collect();
+    super::drop_tables(&names, s, quote);
     for c in &m.changed {
         changed(c, s);
     }

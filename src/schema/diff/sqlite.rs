@@ -124,23 +124,7 @@ fn alter(c: &TableChange, s: &mut Script) {
     if c.name != c.old_name {
         s.push(Phase::Tables, format!("ALTER TABLE {old} RENAME TO {t}"));
     }
-    for (from, to) in &c.renamed {
-        s.push(
-            Phase::Tables,
-            format!(
-                "ALTER TABLE {t} RENAME COLUMN {} TO {}",
-                quote(from),
-                quote(to)
-            ),
-        );
-    }
-    for d in &c.dropped {
-        s.push_loss(
-            Phase::Tables,
-            format!("ALTER TABLE {t} DROP COLUMN {}", quote(&d.name)),
-            format!("drops column {}.{} and its values", c.name, d.name),
-        );
-    }
+    super::rename_and_drop_columns(c, s, quote);
     for a in &c.added {
         s.push(
             Phase::Tables,
@@ -267,13 +251,8 @@ pub(super) fn render(m: &Model, s: &mut Script) {
                 .any(|k| is_fk(k) && k.definition.contains(&format!("REFERENCES {name}(")))
         })
     });
-    for (name, _) in &dropped {
-        s.push_loss(
-            Phase::Tables,
-            format!("DROP TABLE {}", quote(name)),
-            format!("drops table {name} and its rows"),
-        );
-    }
+    let names: Vec<&str> = dropped.iter().map(|(n, _)| *n).collect();
+    super::drop_tables(&names, s, quote);
     for c in &m.changed {
         if in_place(c) {
             alter(c, s);
