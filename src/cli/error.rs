@@ -88,12 +88,12 @@ impl From<HistoryError> for CommandError {
                 .into_iter()
                 .map(|p| {
                     let mut c = CommandError::new(p.problem.to_string());
-                    let mut paths = p.paths.iter();
-                    if let Some(first) = paths.next() {
-                        c = c.at(first.display().to_string());
+                    let mut locations = p.locations().into_iter();
+                    if let Some(first) = locations.next() {
+                        c = c.at(first);
                     }
-                    for other in paths {
-                        c = c.cause(format!("see also {}", other.display()));
+                    for other in locations {
+                        c = c.cause(format!("see also {other}"));
                     }
                     c
                 })

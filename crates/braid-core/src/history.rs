@@ -20,8 +20,27 @@ pub struct History {
 /// A graph problem with the files it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocatedProblem {
+    /// What is wrong.
     pub problem: GraphProblem,
+    /// The files concerned, first the one to fix.
     pub paths: Vec<PathBuf>,
+    /// For each of `paths`, the line of the header key to fix
+    /// ([`GraphProblem::header_key`]), when the file has it.
+    pub lines: Vec<Option<usize>>,
+}
+
+impl LocatedProblem {
+    /// `path:line` (or `path`) of each file concerned.
+    pub fn locations(&self) -> Vec<String> {
+        self.paths
+            .iter()
+            .zip(&self.lines)
+            .map(|(p, line)| match line {
+                Some(l) => format!("{}:{l}", p.display()),
+                None => p.display().to_string(),
+            })
+            .collect()
+    }
 }
 
 impl fmt::Display for LocatedProblem {
@@ -84,13 +103,17 @@ impl History {
             Err(e) => Err(HistoryError::Graph(
                 e.problems
                     .into_iter()
-                    .map(|problem| LocatedProblem {
-                        paths: problem
-                            .records()
-                            .iter()
-                            .map(|i| migrations[*i].path.clone())
-                            .collect(),
-                        problem,
+                    .map(|problem| {
+                        let records = problem.records();
+                        let key = problem.header_key();
+                        LocatedProblem {
+                            paths: records.iter().map(|i| migrations[*i].path.clone()).collect(),
+                            lines: records
+                                .iter()
+                                .map(|i| migrations[*i].header_line(key))
+                                .collect(),
+                            problem,
+                        }
                     })
                     .collect(),
             )),

@@ -55,10 +55,24 @@ impl syn::parse::Parse for Item {
     }
 }
 
+/// The crate whose directories are embedded: `CARGO_MANIFEST_DIR`, or
+/// `BRAID_EMBED_ROOT` when set. The compile-fail tests set the latter: trybuild
+/// builds each case in a crate of its own under `target/`, whose manifest
+/// directory holds none of the fixtures (dtolnay/trybuild#202).
+fn crate_root() -> Result<PathBuf, String> {
+    std::env::var_os("BRAID_EMBED_ROOT")
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+        .map(PathBuf::from)
+        .ok_or_else(|| "CARGO_MANIFEST_DIR is not set".to_owned())
+}
+
+/// `path` as the user wrote it: relative to the crate where it can be.
+fn shown(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
 fn expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, String> {
-    let root = PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").map_err(|_| "CARGO_MANIFEST_DIR is not set")?,
-    );
+    let root = crate_root()?;
     let items = Punctuated::<Item, Token![,]>::parse_terminated
         .parse2(input)
         .map_err(|e| e.to_string())?;
@@ -112,15 +126,18 @@ fn expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, S
                 .0
                 .iter()
                 .map(|l| match l.line {
-                    Some(line) => format!("{}:{line}: {}", l.path.display(), l.message),
-                    None => format!("{}: {}", l.path.display(), l.message),
+                    Some(line) => format!("{}:{line}: {}", shown(&root, &l.path), l.message),
+                    None => format!("{}: {}", shown(&root, &l.path), l.message),
                 })
                 .collect(),
             HistoryError::Graph(problems) => problems
                 .iter()
                 .map(|p| {
-                    let files: Vec<String> =
-                        p.paths.iter().map(|x| x.display().to_string()).collect();
+                    let files: Vec<String> = p
+                        .locations()
+                        .iter()
+                        .map(|x| shown(&root, Path::new(x)))
+                        .collect();
                     format!("{} ({})", p.problem, files.join(", "))
                 })
                 .collect(),
@@ -139,7 +156,7 @@ fn expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, S
 fn tokens<'a>(root: &Path, paths: impl Iterator<Item = &'a PathBuf>) -> proc_macro2::TokenStream {
     let entries = paths.map(|p| {
         let abs = p.display().to_string();
-        let rel = p.strip_prefix(root).unwrap_or(p).display().to_string();
+        let rel = shown(root, p);
         quote! { ::braid::embed::File { path: #rel, source: include_str!(#abs) } }
     });
     quote! {

@@ -60,6 +60,20 @@ impl GraphProblem {
     }
 }
 
+impl GraphProblem {
+    /// The header key to fix in each of [`GraphProblem::records`]' files.
+    pub fn header_key(&self) -> &'static str {
+        match self {
+            GraphProblem::DuplicateRevision { .. } => "revision",
+            GraphProblem::MissingParent { .. } | GraphProblem::Cycle { .. } => "down_revisions",
+            GraphProblem::MissingDependency { .. } => "depends_on",
+            GraphProblem::LabelTwice { .. } | GraphProblem::LabelIsRevision { .. } => {
+                "branch_labels"
+            }
+        }
+    }
+}
+
 impl fmt::Display for GraphProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -55,6 +55,21 @@ pub struct Section {
 }
 
 impl Migration {
+    /// The 1-based line of header key `key` (`-- key = …`), if the header
+    /// sets it.
+    pub fn header_line(&self, key: &str) -> Option<usize> {
+        self.source
+            .lines()
+            .take_while(|l| l.starts_with("--") && !l.starts_with("-- braid:"))
+            .position(|l| {
+                l.trim_start_matches('-')
+                    .trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map(|i| i + 1)
+    }
+
     pub fn up_sql(&self) -> &str {
         &self.source[self.up.range.clone()]
     }
