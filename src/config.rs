@@ -137,6 +137,15 @@ impl Engine {
             Engine::Mysql => "MySQL",
         }
     }
+
+    /// The cargo feature that compiles the engine in.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+            Engine::Mysql => "mysql",
+        }
+    }
 }
 
 impl DatabaseUrl {

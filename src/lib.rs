@@ -23,11 +23,30 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
+//! | `sqlite` | yes | SQLite (sqlx's bundled libsqlite3) |
+//! | `postgres` | yes | PostgreSQL |
+//! | `mysql` | yes | MySQL and MariaDB |
+//! | `tls` | yes | TLS to PostgreSQL and MySQL (rustls, webpki roots) |
 //! | `embed` | yes | `braid::embed!()` (the `braid-macros` proc macro) |
-//! | `cli` | yes | clap, indicatif, dotenvy: the `braid` binary needs it |
+//! | `cli` | yes | clap, indicatif, dotenvy, and every engine: the `braid` binary needs it |
 //!
-//! SQLite, PostgreSQL and MySQL/MariaDB (with rustls TLS) are always
-//! compiled in.
+//! An application compiles only what it uses:
+//!
+//! ```toml
+//! [dependencies]
+//! braid = { version = "0.1", default-features = false, features = ["embed", "postgres", "tls"] }
+//! ```
+//!
+//! A URL of an engine left out is an error at run time naming the feature
+//! to enable.
+//!
+//! # Where and to what
+//!
+//! Every call of the [`Migrator`] takes the database as a URL, a sqlx pool
+//! (`&pool`: one connection is taken out of it for the run) or a
+//! connection of any engine ([`migrator::Database`]), and a target as a
+//! [`target::Target`] (`Target::heads()`, `Target::branch_head("billing")`,
+//! `Target::parse("ae10+1")?`) or a string in the CLI's grammar.
 //!
 //! ## Rebuilding when migrations change
 //!

@@ -7,12 +7,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{DatabaseUrl, Settings};
+use crate::db::Connection;
 use crate::db::Db;
 use crate::embed::Embedded;
 use crate::execute::{self, ExecuteError, Observer, Options, Request, Silent};
 use crate::history::History;
 use crate::revision::Direction;
-use crate::target;
+use crate::target::Target;
 
 /// What to do when the database records revisions this binary does not
 /// know (a newer release already migrated it).
@@ -113,6 +114,114 @@ impl From<ExecuteError> for Error {
     }
 }
 
+/// Where a call runs: a URL, a sqlx pool, or a connection the application
+/// opened. Built with `.into()` (or implicitly by the migrator's methods)
+/// from `&str`, `String`, `&SqlitePool`/`&PgPool`/`&MySqlPool`, a
+/// connection of any of the three engines, or a [`Connection`].
+#[non_exhaustive]
+pub enum Database {
+    /// Opened for the call and closed at its end.
+    Url(String),
+    /// Taken for the call and closed at its end.
+    Connection(Connection),
+    /// One connection taken out of the pool (detached) for the call.
+    #[cfg(feature = "sqlite")]
+    SqlitePool(sqlx::SqlitePool),
+    /// One connection taken out of the pool (detached) for the call.
+    #[cfg(feature = "postgres")]
+    PgPool(sqlx::PgPool),
+    /// One connection taken out of the pool (detached) for the call.
+    #[cfg(feature = "mysql")]
+    MySqlPool(sqlx::MySqlPool),
+}
+
+impl From<&str> for Database {
+    fn from(url: &str) -> Database {
+        Database::Url(url.to_owned())
+    }
+}
+
+impl From<String> for Database {
+    fn from(url: String) -> Database {
+        Database::Url(url)
+    }
+}
+
+impl From<&String> for Database {
+    fn from(url: &String) -> Database {
+        Database::Url(url.clone())
+    }
+}
+
+impl From<Connection> for Database {
+    fn from(conn: Connection) -> Database {
+        Database::Connection(conn)
+    }
+}
+
+/// Pools and connections of each compiled-in engine.
+macro_rules! database_from {
+    ($feature:literal, $pool:ty => $variant:ident, $conn:ty) => {
+        #[cfg(feature = $feature)]
+        impl From<&$pool> for Database {
+            fn from(pool: &$pool) -> Database {
+                Database::$variant(pool.clone())
+            }
+        }
+        #[cfg(feature = $feature)]
+        impl From<$conn> for Database {
+            fn from(conn: $conn) -> Database {
+                Database::Connection(conn.into())
+            }
+        }
+    };
+}
+
+database_from!("sqlite", sqlx::SqlitePool => SqlitePool, sqlx::SqliteConnection);
+database_from!("postgres", sqlx::PgPool => PgPool, sqlx::PgConnection);
+database_from!("mysql", sqlx::MySqlPool => MySqlPool, sqlx::MySqlConnection);
+
+/// A target: a [`Target`] (`Target::heads()`, `Target::parse("…")?`) or a
+/// string in the CLI's grammar, parsed when the call starts.
+pub trait IntoTarget {
+    /// The parsed target.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadTarget`] when the text does not parse.
+    fn into_target(self) -> Result<Target, Error>;
+}
+
+impl IntoTarget for Target {
+    fn into_target(self) -> Result<Target, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoTarget for &Target {
+    fn into_target(self) -> Result<Target, Error> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoTarget for &str {
+    fn into_target(self) -> Result<Target, Error> {
+        Target::parse(self).map_err(|e| Error::BadTarget(e.to_string()))
+    }
+}
+
+impl IntoTarget for &String {
+    fn into_target(self) -> Result<Target, Error> {
+        self.as_str().into_target()
+    }
+}
+
+impl IntoTarget for String {
+    fn into_target(self) -> Result<Target, Error> {
+        self.as_str().into_target()
+    }
+}
+
 /// Runs embedded migrations.
 ///
 /// ```no_run
@@ -194,88 +303,118 @@ impl Migrator {
         })
     }
 
-    async fn connect(&self, url: &str) -> Result<Db, Error> {
-        Db::connect(&self.settings(url)?)
+    /// The run's own connection: opened from a URL, taken out of a pool,
+    /// or the one the application handed over.
+    async fn open(&self, database: Database) -> Result<Db, Error> {
+        let conn = match database {
+            Database::Url(url) => {
+                return Db::connect(&self.settings(&url)?)
+                    .await
+                    .map_err(|e| Error::Database(format!("connecting: {}", e.message)));
+            }
+            Database::Connection(conn) => Ok(conn),
+            #[cfg(feature = "sqlite")]
+            Database::SqlitePool(pool) => pool.acquire().await.map(|c| c.detach().into()),
+            #[cfg(feature = "postgres")]
+            Database::PgPool(pool) => pool.acquire().await.map(|c| c.detach().into()),
+            #[cfg(feature = "mysql")]
+            Database::MySqlPool(pool) => pool.acquire().await.map(|c| c.detach().into()),
+        }
+        .map_err(|e| Error::Database(format!("taking a connection from the pool: {e}")))?;
+        Db::from_connection(conn, self.schema.as_deref(), &self.version_table)
             .await
-            .map_err(|e| Error::Database(format!("connecting: {}", e.message)))
+            .map_err(|e| Error::Database(e.message))
     }
 
-    /// Applies every revision needed to reach `target` (the CLI's grammar:
-    /// `heads`, `billing@head`, `ae10`, `+1`).
+    fn options(&self) -> Options {
+        Options {
+            lock_timeout: self.lock_timeout,
+            stop: None,
+        }
+    }
+
+    /// Applies every revision needed to reach `target`: [`Target::heads`]
+    /// or a string in the CLI's grammar (`heads`, `billing@head`, `ae10`,
+    /// `+1`). `database` is a URL, a sqlx pool (`&pool`: one connection is
+    /// taken out of it for the run) or a connection the application opened.
+    ///
+    /// ```no_run
+    /// # async fn start(pool: sqlx::PgPool) -> Result<(), braid::migrator::Error> {
+    /// use braid::target::Target;
+    /// let migrator = braid::Migrator::new(braid::embed!());
+    /// migrator.upgrade(&pool, Target::heads()).await?;
+    /// migrator.upgrade("postgres://app@db/app", "billing@head").await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
     /// See [`Error`]: a failed revision, changed files, a half-applied
     /// step, unknown recorded revisions, a lock timeout, a bad target.
-    pub async fn upgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
-        self.upgrade_with(url, target, &mut Silent).await
-    }
-
-    /// [`Migrator::upgrade`] on a connection the application already has
-    /// (`pool.acquire().await?.detach()`, or one it opened): braid takes
-    /// it for the run and closes it on every path.
-    ///
-    /// # Errors
-    ///
-    /// As [`Migrator::upgrade`].
-    pub async fn upgrade_on(
+    pub async fn upgrade(
         &self,
-        conn: impl Into<crate::db::Connection>,
-        target: &str,
+        database: impl Into<Database>,
+        target: impl IntoTarget,
     ) -> Result<Report, Error> {
-        let h = self.history()?;
-        let t = target::parse(target).map_err(|e| Error::BadTarget(e.to_string()))?;
-        let mut db = Db::from_connection(conn.into(), self.schema.as_deref(), &self.version_table)
-            .await
-            .map_err(|e| Error::Database(e.message))?;
-        let opts = Options {
-            lock_timeout: self.lock_timeout,
-            stop: None,
-        };
-        let result = execute::run(&mut db, &h, Request::Upgrade(&t), &opts, &mut Silent).await;
-        db.close().await;
-        let outcome = result?;
-        Ok(Report {
-            steps: outcome.steps,
-            heads: outcome.heads,
-            unknown: Vec::new(),
-        })
+        self.upgrade_with(database, target, &mut Silent).await
     }
 
     /// [`Migrator::upgrade`], reporting progress to `observer`.
+    ///
+    /// ```no_run
+    /// # async fn start() -> Result<(), braid::migrator::Error> {
+    /// let mut progress = braid::execute::Silent; // or your own Observer
+    /// braid::Migrator::new(braid::embed!())
+    ///     .upgrade_with("sqlite://app.db?mode=rwc", "heads", &mut progress)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
     /// As [`Migrator::upgrade`].
     pub async fn upgrade_with(
         &self,
-        url: &str,
-        target: &str,
+        database: impl Into<Database>,
+        target: impl IntoTarget,
         observer: &mut dyn Observer,
     ) -> Result<Report, Error> {
-        self.migrate(url, target, Direction::Up, observer).await
+        self.migrate(database.into(), target, Direction::Up, observer)
+            .await
     }
 
     /// Reverts down to `target`.
     ///
+    /// ```no_run
+    /// # async fn back() -> Result<(), braid::migrator::Error> {
+    /// braid::Migrator::new(braid::embed!())
+    ///     .downgrade("sqlite://app.db", "-1")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`Migrator::upgrade`], and a revision without a down section.
-    pub async fn downgrade(&self, url: &str, target: &str) -> Result<Report, Error> {
-        self.migrate(url, target, Direction::Down, &mut Silent)
+    pub async fn downgrade(
+        &self,
+        database: impl Into<Database>,
+        target: impl IntoTarget,
+    ) -> Result<Report, Error> {
+        self.migrate(database.into(), target, Direction::Down, &mut Silent)
             .await
     }
 
     async fn migrate(
         &self,
-        url: &str,
-        target: &str,
+        database: Database,
+        target: impl IntoTarget,
         direction: Direction,
         observer: &mut dyn Observer,
     ) -> Result<Report, Error> {
         let h = self.history()?;
-        let t = target::parse(target).map_err(|e| Error::BadTarget(e.to_string()))?;
-        let mut db = self.connect(url).await?;
+        let t = target.into_target()?;
+        let mut db = self.open(database).await?;
         let result = async {
             if self.on_unknown == OnUnknown::Skip {
                 let recorded = execute::current_heads(&mut db).await?;
@@ -296,11 +435,7 @@ impl Migrator {
                 Direction::Up => Request::Upgrade(&t),
                 Direction::Down => Request::Downgrade(&t),
             };
-            let opts = Options {
-                lock_timeout: self.lock_timeout,
-                stop: None,
-            };
-            let outcome = execute::run(&mut db, &h, req, &opts, observer).await?;
+            let outcome = execute::run(&mut db, &h, req, &self.options(), observer).await?;
             Ok(Report {
                 steps: outcome.steps,
                 heads: outcome.heads,
@@ -314,23 +449,31 @@ impl Migrator {
 
     /// Records `target` as current without running SQL.
     ///
+    /// ```no_run
+    /// # async fn adopt() -> Result<(), braid::migrator::Error> {
+    /// // A database whose schema was built by hand, now at the head.
+    /// braid::Migrator::new(braid::embed!())
+    ///     .stamp("sqlite://app.db", braid::target::Target::heads())
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// A bad target, a lock timeout, a database error.
-    pub async fn stamp(&self, url: &str, target: &str) -> Result<Report, Error> {
+    pub async fn stamp(
+        &self,
+        database: impl Into<Database>,
+        target: impl IntoTarget,
+    ) -> Result<Report, Error> {
         let h = self.history()?;
-        let t = target::parse(target).map_err(|e| Error::BadTarget(e.to_string()))?;
-        let mut db = self.connect(url).await?;
-        let opts = Options {
-            lock_timeout: self.lock_timeout,
-            stop: None,
-        };
-        let targets = [t];
+        let targets = [target.into_target()?];
+        let mut db = self.open(database.into()).await?;
         let req = Request::Stamp {
             targets: &targets,
             purge: false,
         };
-        let result = execute::run(&mut db, &h, req, &opts, &mut Silent).await;
+        let result = execute::run(&mut db, &h, req, &self.options(), &mut Silent).await;
         db.close().await;
         let outcome = result?;
         Ok(Report {
@@ -342,11 +485,20 @@ impl Migrator {
 
     /// The revisions the database records as current heads.
     ///
+    /// ```no_run
+    /// # async fn show() -> Result<(), braid::migrator::Error> {
+    /// let heads = braid::Migrator::new(braid::embed!())
+    ///     .current("sqlite://app.db")
+    ///     .await?;
+    /// println!("at {}", heads.join(", "));
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// A database error.
-    pub async fn current(&self, url: &str) -> Result<Vec<String>, Error> {
-        let mut db = self.connect(url).await?;
+    pub async fn current(&self, database: impl Into<Database>) -> Result<Vec<String>, Error> {
+        let mut db = self.open(database.into()).await?;
         let heads = execute::current_heads(&mut db).await;
         db.close().await;
         Ok(heads?)
@@ -355,12 +507,22 @@ impl Migrator {
     /// Read-only: pending revisions, unknown recorded ones, changed files
     /// and half-applied steps, as `braid check` reports them. No lock.
     ///
+    /// ```no_run
+    /// # async fn ready() -> Result<bool, braid::migrator::Error> {
+    /// // A readiness probe: the database is at the binary's heads.
+    /// let state = braid::Migrator::new(braid::embed!())
+    ///     .check("postgres://app@db/app")
+    ///     .await?;
+    /// Ok(state.pending.is_empty() && state.changed.is_empty())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// Invalid migrations, a database error.
-    pub async fn check(&self, url: &str) -> Result<execute::Inspection, Error> {
+    pub async fn check(&self, database: impl Into<Database>) -> Result<execute::Inspection, Error> {
         let h = self.history()?;
-        let mut db = self.connect(url).await?;
+        let mut db = self.open(database.into()).await?;
         let ins = execute::inspect(&mut db, &h).await;
         db.close().await;
         Ok(ins?)
@@ -369,18 +531,30 @@ impl Migrator {
     /// The steps an upgrade (or downgrade) to `target` would run, in order:
     /// a dry run.
     ///
+    /// ```no_run
+    /// # async fn preview() -> Result<(), braid::migrator::Error> {
+    /// use braid::revision::Direction;
+    /// let steps = braid::Migrator::new(braid::embed!())
+    ///     .plan("sqlite://app.db", Direction::Up, "heads")
+    ///     .await?;
+    /// for (revision, _) in steps {
+    ///     println!("would apply {revision}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// A bad target, unknown recorded revisions, a database error.
     pub async fn plan(
         &self,
-        url: &str,
+        database: impl Into<Database>,
         direction: Direction,
-        target: &str,
+        target: impl IntoTarget,
     ) -> Result<Vec<(String, Direction)>, Error> {
         let h = self.history()?;
-        let t = target::parse(target).map_err(|e| Error::BadTarget(e.to_string()))?;
-        let recorded = self.current(url).await?;
+        let t = target.into_target()?;
+        let recorded = self.current(database).await?;
         let mut current = Vec::new();
         for r in &recorded {
             current.push(h.graph.node(r).ok_or_else(|| Error::UnknownRevisions {

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use braid::migrator::{Error, OnUnknown};
 use braid::revision::Direction;
+use braid::target::Target;
 use common::Project;
 use sqlx::Connection;
 
@@ -245,20 +246,173 @@ fn init_writes_the_build_script_an_embedding_crate_needs() {
 }
 
 #[test]
-fn a_connection_from_the_applications_pool_migrates_too() {
+fn a_pool_a_connection_and_typed_targets_migrate_too() {
     let p = Project::new();
     let url = format!("sqlite://{}/pool.db?mode=rwc", p.path().display());
     rt().block_on(async {
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let conn = pool.acquire().await.unwrap().detach();
         let m = braid::Migrator::new(braid::embed!("tests/embed-fixtures/lib"));
-        let r = m.upgrade_on(conn, "heads").await.unwrap();
+        // A bad target is refused before anything runs.
+        let e = m.upgrade(&pool, "lib@@head").await.unwrap_err();
+        assert!(matches!(e, Error::BadTarget(_)), "{e}");
+        assert!(m.current(&pool).await.unwrap().is_empty());
+        // The application's pool: one connection is taken for the run.
+        let r = m.upgrade(&pool, Target::heads()).await.unwrap();
         assert_eq!(r.heads, ["lib1"]);
-        let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
             .fetch_one(&pool)
             .await
             .unwrap();
-        assert_eq!(tables, 0);
+        assert_eq!(rows, 0);
         assert_eq!(m.current(&url).await.unwrap(), ["lib1"]);
+        // A connection the application opened, and a parsed target.
+        let conn = pool.acquire().await.unwrap().detach();
+        let r = m
+            .downgrade(conn, Target::parse("base").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.steps, [("lib1".to_owned(), Direction::Down)]);
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(left, 0);
     });
+}
+
+#[test]
+fn an_application_outside_the_workspace_with_one_engine_agrees_with_the_cli() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let app = Project::new();
+    // The example history, one file with CRLF line endings: the checksum
+    // the application compiles in must be the one the CLI computes.
+    std::fs::create_dir(app.path().join("migrations")).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for (i, path) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(path).unwrap();
+        let text = if i == 1 {
+            text.replace('\n', "\r\n")
+        } else {
+            text
+        };
+        std::fs::write(
+            app.path()
+                .join("migrations")
+                .join(path.file_name().unwrap()),
+            text,
+        )
+        .unwrap();
+    }
+    app.write(
+        "braid.toml",
+        "[migrations]\ndirectories = [\"migrations\"]\n",
+    );
+    app.write(
+        "Cargo.toml",
+        &format!(
+            r#"[package]
+name = "braid_app"
+version = "0.1.0"
+edition = "2024"
+
+[dependencies]
+braid = {{ path = "{}", default-features = false, features = ["embed", "sqlite"] }}
+tokio = {{ version = "1", features = ["rt", "macros"] }}
+
+[workspace]
+"#,
+            root.display()
+        ),
+    );
+    app.write(
+        "src/main.rs",
+        r#"#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let url = std::env::args().nth(1).expect("a database URL");
+    let m = braid::Migrator::new(braid::embed!());
+    match m.upgrade(url.as_str(), braid::target::Target::heads()).await {
+        Ok(r) => println!("applied {}; at {}", r.steps.len(), r.heads.join(", ")),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}
+"#,
+    );
+    std::fs::copy(root.join("Cargo.lock"), app.path().join("Cargo.lock")).unwrap();
+    // A target directory of its own, kept between runs (the engines'
+    // features differ from the workspace's, so nothing could be shared).
+    let target = root.join("target").join("embed-app");
+    let build = Command::new(env!("CARGO"))
+        .args(["build", "--quiet"])
+        .current_dir(app.path())
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    // Only the one engine was compiled: no PostgreSQL or MySQL driver, no
+    // command-line crates.
+    let lock = std::fs::read_to_string(app.path().join("Cargo.lock")).unwrap();
+    for absent in ["sqlx-postgres", "sqlx-mysql", "clap", "indicatif"] {
+        assert!(
+            !lock.contains(&format!("name = \"{absent}\"")),
+            "{absent} was compiled in"
+        );
+    }
+    assert!(lock.contains("name = \"sqlx-sqlite\""));
+
+    let bin = target.join("debug").join("braid_app");
+    let url = format!("sqlite://{}/app.db?mode=rwc", app.path().display());
+    let first = Command::new(&bin).arg(&url).output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        "applied 7; at 5ac0e6d2f918\n"
+    );
+    let check = app.run(&["--url", &url, "check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("0 pending revisions") && !check.stdout.contains("changed"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(
+        app.run(&["--url", &url, "current"]).stdout,
+        "5ac0e6d2f918 (auth, catalog, core) (head)\n"
+    );
+    // The CLI takes one revision back; the application, started again,
+    // re-applies exactly that one.
+    let down = app.run(&["--url", &url, "downgrade", "-1"]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let again = Command::new(&bin).arg(&url).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "applied 1; at 5ac0e6d2f918\n"
+    );
+    // A URL for an engine it was built without: a clear error, exit 1.
+    let pg = Command::new(&bin)
+        .arg("postgres://postgres@127.0.0.1:5432/postgres")
+        .output()
+        .unwrap();
+    assert_eq!(pg.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&pg.stderr)
+            .contains("without PostgreSQL support: enable its `postgres` feature"),
+        "{}",
+        String::from_utf8_lossy(&pg.stderr)
+    );
 }

@@ -197,7 +197,11 @@ impl Db {
             #[allow(unreachable_patterns)]
             other => {
                 return Err(DbError {
-                    message: format!("braid was built without the `{}` feature", other.name()),
+                    message: format!(
+                        "braid was built without {} support: enable its `{}` feature",
+                        other.name(),
+                        other.feature()
+                    ),
                     code: None,
                 });
             }

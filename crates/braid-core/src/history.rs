@@ -107,7 +107,10 @@ impl History {
                         let records = problem.records();
                         let key = problem.header_key();
                         LocatedProblem {
-                            paths: records.iter().map(|i| migrations[*i].path.clone()).collect(),
+                            paths: records
+                                .iter()
+                                .map(|i| migrations[*i].path.clone())
+                                .collect(),
                             lines: records
                                 .iter()
                                 .map(|i| migrations[*i].header_line(key))

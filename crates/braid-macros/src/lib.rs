@@ -68,7 +68,10 @@ fn crate_root() -> Result<PathBuf, String> {
 
 /// `path` as the user wrote it: relative to the crate where it can be.
 fn shown(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).display().to_string()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 fn expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, String> {

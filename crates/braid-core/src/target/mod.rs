@@ -39,6 +39,56 @@ pub struct Target {
     pub what: What,
 }
 
+impl Target {
+    /// `heads`: every head of the graph.
+    pub fn heads() -> Target {
+        Target::named("heads", What::Heads)
+    }
+
+    /// `head`: the one head (an error when the graph has several).
+    pub fn head() -> Target {
+        Target::named("head", What::Head)
+    }
+
+    /// `base`: before the first revision.
+    pub fn base() -> Target {
+        Target::named("base", What::Base)
+    }
+
+    /// `LABEL@head`: the head of one branch.
+    pub fn branch_head(label: &str) -> Target {
+        Target {
+            text: format!("{label}@head"),
+            label: Some(label.to_owned()),
+            what: What::Head,
+        }
+    }
+
+    /// A target in the CLI's grammar (`billing@head`, `ae10`, `+1`).
+    ///
+    /// # Errors
+    ///
+    /// [`TargetError::Syntax`] with the column of the first bad character.
+    pub fn parse(input: &str) -> Result<Target, TargetError> {
+        parse(input)
+    }
+
+    fn named(text: &str, what: What) -> Target {
+        Target {
+            text: text.to_owned(),
+            label: None,
+            what,
+        }
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = TargetError;
+    fn from_str(s: &str) -> Result<Target, TargetError> {
+        parse(s)
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -312,5 +362,25 @@ mod tests {
         assert_eq!(col("a@b@c"), 4);
         assert_eq!(col("a:b"), 2);
         assert_eq!(col("a b"), 2);
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+
+    #[test]
+    fn typed_targets_equal_their_parsed_text() {
+        assert_eq!(Target::heads(), parse("heads").unwrap());
+        assert_eq!(Target::head(), parse("head").unwrap());
+        assert_eq!(Target::base(), parse("base").unwrap());
+        assert_eq!(
+            Target::branch_head("billing"),
+            parse("billing@head").unwrap()
+        );
+        assert_eq!(
+            "ae10+2".parse::<Target>().unwrap(),
+            Target::parse("ae10+2").unwrap()
+        );
     }
 }
