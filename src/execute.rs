@@ -701,6 +701,7 @@ async fn run_step_inner(
                 .map_err(db_err("checking foreign keys"))?;
             if !violations.is_empty() {
                 let e = DbError {
+                    connection: false,
                     message: format!("foreign keys broken: {}", violations.join("; ")),
                     code: None,
                 };

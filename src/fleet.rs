@@ -6,12 +6,13 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::config::{DatabaseUrl, Engine, Settings, redact};
 use crate::db::Db;
-use crate::execute::{self, ExecuteError, Options, Request, Silent};
+use crate::execute::{self, Event, ExecuteError, Observer, Options, Request};
 use crate::history::History;
 use crate::target::Target;
 
@@ -212,6 +213,8 @@ pub struct MemberResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending: Option<usize>,
     pub error: Option<String>,
+    /// Tries it took (more than one after a transient failure).
+    pub attempts: u32,
 }
 
 impl MemberResult {
@@ -224,6 +227,7 @@ impl MemberResult {
             steps: 0,
             pending: None,
             error,
+            attempts: 0,
         }
     }
 }
@@ -253,9 +257,41 @@ fn describe(e: &ExecuteError) -> String {
     }
 }
 
+/// Whether a failure may be tried again: the member could not be reached,
+/// its connection was lost, or its lock was not had in time. A failed
+/// statement never is.
+fn transient(e: &ExecuteError) -> bool {
+    match e {
+        ExecuteError::Database { doing, source } => {
+            source.is_transient() || *doing == "taking the migration lock"
+        }
+        _ => false,
+    }
+}
+
+/// Passes a member's progress on to the fleet's observer.
+struct MemberEvents<'a, 'o> {
+    member: &'a str,
+    observer: &'a std::cell::RefCell<&'o mut dyn FleetObserver>,
+}
+
+impl Observer for MemberEvents<'_, '_> {
+    fn event(&mut self, event: Event<'_>) {
+        self.observer.borrow_mut().event(self.member, &event);
+    }
+}
+
 /// Runs `op` on one member over `db`, connected to its database (and
-/// switched to its schema).
-async fn on(db: &mut Db, h: &History, m: &Member, op: &Op, opts: &Options) -> MemberResult {
+/// switched to its schema). The flag says whether the failure, if any, is
+/// worth another attempt.
+async fn on(
+    db: &mut Db,
+    h: &History,
+    m: &Member,
+    op: &Op,
+    opts: &Options,
+    events: &mut MemberEvents<'_, '_>,
+) -> (MemberResult, bool) {
     let mut r = MemberResult::new(m, Status::Failed, None);
     let result: Result<(), ExecuteError> = async {
         match op {
@@ -291,7 +327,7 @@ async fn on(db: &mut Db, h: &History, m: &Member, op: &Op, opts: &Options) -> Me
                     Op::Upgrade(_) => Request::Upgrade(t),
                     _ => Request::Downgrade(t),
                 };
-                let outcome = execute::run(db, h, req, opts, &mut Silent).await?;
+                let outcome = execute::run(db, h, req, opts, events).await?;
                 r.steps = outcome.steps.len();
                 r.heads_after = outcome.heads;
                 r.status = Status::Ok;
@@ -300,43 +336,112 @@ async fn on(db: &mut Db, h: &History, m: &Member, op: &Op, opts: &Options) -> Me
         Ok(())
     }
     .await;
+    let mut retry = false;
     if let Err(e) = result {
+        retry = transient(&e);
         r.status = Status::Failed;
         r.error = Some(describe(&e));
         // Where it stopped: the revisions before the failure stay applied.
         r.heads_after = execute::current_heads(db).await.unwrap_or_default();
     }
-    r
+    (r, retry)
 }
 
 fn failed(m: &Member, error: String) -> MemberResult {
     MemberResult::new(m, Status::Failed, Some(error))
 }
 
-/// Runs `op` on every member, `jobs` workers at a time, each member
-/// exactly as a single database run. A worker keeps its connection for
-/// the next member on the same database (a schema fleet: the session is
-/// reset and pointed at the next schema), and opens a fresh one after a
-/// failure. Without `continue_on_error`, the first failure stops new
-/// members from starting (those in flight finish); `stop` does the same
-/// from outside (a signal). `each` sees every result as it comes.
-#[allow(clippy::too_many_arguments)]
+/// How a fleet run is scheduled.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Members migrated at once.
+    pub jobs: usize,
+    /// The first members, run one at a time before the rest; a failure
+    /// among them starts nothing more, whatever `continue_on_error` says.
+    pub canary: usize,
+    /// Go on with the other members after one fails (default: start no
+    /// new member after the first failure; those in flight finish).
+    pub continue_on_error: bool,
+    /// Further attempts for a member that could not be reached, lost its
+    /// connection or did not get its lock in time (never after a failed
+    /// statement).
+    pub retries: u32,
+    /// The pause before the first retry, doubled before each next one.
+    pub backoff: Duration,
+    /// How each member runs: its lock timeout, and the flag that stops
+    /// members in flight before their next revision (a signal).
+    pub member: Options,
+}
+
+impl Default for Schedule {
+    fn default() -> Schedule {
+        Schedule {
+            jobs: 4,
+            canary: 0,
+            continue_on_error: false,
+            retries: 3,
+            backoff: Duration::from_millis(500),
+            member: Options::default(),
+        }
+    }
+}
+
+/// Sees the fleet's progress: each member as it starts, its revisions as
+/// they run, its result.
+pub trait FleetObserver {
+    /// A member starts (again, on a retry).
+    fn started(&mut self, _member: &str, _attempt: u32) {}
+    /// Progress of one member, as a single run reports it.
+    fn event(&mut self, _member: &str, _event: &Event<'_>) {}
+    /// A member's result.
+    fn finished(&mut self, result: &MemberResult);
+}
+
+/// Runs `op` on every member, exactly as a single database run each, by
+/// `schedule`: the canaries one at a time, then `jobs` workers at once. A
+/// worker keeps its connection for the next member on the same database
+/// (a schema fleet: the session is reset and pointed at the next schema),
+/// and opens a fresh one after a failure. Transient failures are tried
+/// again after a pause. `stop`, set from outside (a signal) or by a
+/// failure, starts no new member. Results come back sorted by member.
 pub async fn run(
     base: &Settings,
     h: &History,
     members: &[Member],
     op: &Op,
-    jobs: usize,
-    continue_on_error: bool,
+    schedule: &Schedule,
     stop: Arc<AtomicBool>,
-    opts: &Options,
-    each: &mut dyn FnMut(&MemberResult),
+    observer: &mut dyn FleetObserver,
+) -> Vec<MemberResult> {
+    let canary = schedule.canary.min(members.len());
+    let observer = std::cell::RefCell::new(observer);
+    let mut results = Vec::with_capacity(members.len());
+    if canary > 0 {
+        let canaries = Schedule {
+            jobs: 1,
+            continue_on_error: false,
+            ..schedule.clone()
+        };
+        results = batch(base, h, &members[..canary], op, &canaries, &stop, &observer).await;
+    }
+    results.extend(batch(base, h, &members[canary..], op, schedule, &stop, &observer).await);
+    results.sort_by(|a, b| a.member.cmp(&b.member));
+    results
+}
+
+async fn batch(
+    base: &Settings,
+    h: &History,
+    members: &[Member],
+    op: &Op,
+    schedule: &Schedule,
+    stop: &AtomicBool,
+    observer: &std::cell::RefCell<&mut dyn FleetObserver>,
 ) -> Vec<MemberResult> {
     let queue = std::sync::Mutex::new(members.iter().collect::<std::collections::VecDeque<_>>());
     let results = std::cell::RefCell::new(Vec::with_capacity(members.len()));
-    let each = std::cell::RefCell::new(each);
     let report = |r: MemberResult| {
-        (each.borrow_mut())(&r);
+        observer.borrow_mut().finished(&r);
         results.borrow_mut().push(r);
     };
     let worker = || async {
@@ -356,44 +461,62 @@ pub async fn run(
                     continue;
                 }
             };
-            // The same database: switch schemas on the open connection.
-            let reused = match conn.take() {
-                Some((url, mut db)) if url == m.url => {
-                    match db.switch_schema(settings.schema.as_deref()).await {
-                        Ok(()) => Some(db),
-                        Err(_) => {
+            let mut attempt = 0;
+            let r = loop {
+                attempt += 1;
+                observer.borrow_mut().started(&m.name, attempt);
+                // The same database: switch schemas on the open connection.
+                let reused = match conn.take() {
+                    Some((url, mut db)) if url == m.url => {
+                        match db.switch_schema(settings.schema.as_deref()).await {
+                            Ok(()) => Some(db),
+                            Err(_) => {
+                                db.close().await;
+                                None
+                            }
+                        }
+                    }
+                    Some((_, db)) => {
+                        db.close().await;
+                        None
+                    }
+                    None => None,
+                };
+                let connected = match reused {
+                    Some(db) => Ok(db),
+                    None => Db::connect(&settings).await,
+                };
+                let (r, retry) = match connected {
+                    Err(e) => (
+                        failed(m, format!("cannot connect: {}", e.message)),
+                        e.is_transient(),
+                    ),
+                    Ok(mut db) => {
+                        let mut events = MemberEvents {
+                            member: &m.name,
+                            observer,
+                        };
+                        let (r, retry) = on(&mut db, h, m, op, &schedule.member, &mut events).await;
+                        if r.status == Status::Failed {
                             db.close().await;
-                            None
+                        } else {
+                            conn = Some((m.url.clone(), db));
                         }
+                        (r, retry)
                     }
+                };
+                if retry && attempt <= schedule.retries && !stop.load(Ordering::SeqCst) {
+                    let pause = schedule.backoff.saturating_mul(1 << (attempt - 1).min(6));
+                    tokio::time::sleep(pause).await;
+                    continue;
                 }
-                Some((_, db)) => {
-                    db.close().await;
-                    None
-                }
-                None => None,
+                break MemberResult {
+                    attempts: attempt,
+                    ..r
+                };
             };
-            let mut db = match reused {
-                Some(db) => db,
-                None => match Db::connect(&settings).await {
-                    Ok(db) => db,
-                    Err(e) => {
-                        report(failed(m, format!("cannot connect: {}", e.message)));
-                        if !continue_on_error {
-                            stop.store(true, Ordering::SeqCst);
-                        }
-                        continue;
-                    }
-                },
-            };
-            let r = on(&mut db, h, m, op, opts).await;
-            if r.status == Status::Failed {
-                db.close().await;
-                if !continue_on_error {
-                    stop.store(true, Ordering::SeqCst);
-                }
-            } else {
-                conn = Some((m.url.clone(), db));
+            if r.status == Status::Failed && !schedule.continue_on_error {
+                stop.store(true, Ordering::SeqCst);
             }
             report(r);
         }
@@ -401,8 +524,6 @@ pub async fn run(
             db.close().await;
         }
     };
-    futures::future::join_all((0..jobs.max(1)).map(|_| worker())).await;
-    let mut results = results.into_inner();
-    results.sort_by(|a, b| a.member.cmp(&b.member));
-    results
+    futures::future::join_all((0..schedule.jobs.max(1)).map(|_| worker())).await;
+    results.into_inner()
 }

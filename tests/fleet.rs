@@ -284,13 +284,27 @@ fn mariadb_databases_and_bad_fleets() {
         "braid.toml",
         &format!("[database]\nurl = \"{admin}\"\n[fleet]\nurls = [\"mysql://root@127.0.0.1:1/x\", \"{MY}/{prefix}0\"]\n"),
     );
-    let r = p.run(&["fleet", "upgrade", "heads", "--continue-on-error"]);
+    let r = p.run(&[
+        "fleet",
+        "upgrade",
+        "heads",
+        "--continue-on-error",
+        "--retries",
+        "1",
+    ]);
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
             .contains("mysql://root@127.0.0.1:1/x: FAILED: cannot connect"),
         "{}",
         r.stdout
+    );
+    // Unreachable is worth another try (and only one was allowed).
+    assert!(
+        r.stderr.contains("mysql://root@127.0.0.1:1/x: attempt 2")
+            && !r.stderr.contains("attempt 3"),
+        "{}",
+        r.stderr
     );
     assert!(r.stdout.contains("ok at m1: 1 member(s)"), "{}", r.stdout);
     let empty = Project::new();
@@ -314,36 +328,7 @@ fn mariadb_databases_and_bad_fleets() {
 fn an_interrupted_fleet_starts_no_new_member_and_a_rerun_completes() {
     let prefix = format!("fleetsig{}_", std::process::id());
     let n = 12;
-    let mut create = String::new();
-    for i in 0..n {
-        create.push_str(&format!("CREATE SCHEMA {prefix}{i:02};"));
-    }
-    pg(&create);
-    let p = Project::new();
-    for (i, rev) in ["s0", "s1", "s2"].iter().enumerate() {
-        let parents: Vec<&str> = if i == 0 {
-            vec![]
-        } else {
-            vec![["s0", "s1"][i - 1]]
-        };
-        p.write(
-            &format!("migrations/{rev}.sql"),
-            &migration(
-                rev,
-                &parents,
-                "",
-                &format!("CREATE TABLE t_{rev} (id integer);\nSELECT pg_sleep(0.2);"),
-                Some(&format!("DROP TABLE t_{rev};")),
-            ),
-        );
-    }
-    p.write(
-        "braid.toml",
-        &format!(
-            "[database]\nurl = \"{PG}\"\n[fleet]\nschemas_like = \"{}%\"\n",
-            prefix.replace('_', "\\\\_")
-        ),
-    );
+    let p = slow_fleet(&prefix, n, 0.2);
     let child = p
         .command(&[
             "fleet", "upgrade", "heads", "--jobs", "2", "--format", "json",
@@ -386,15 +371,206 @@ fn an_interrupted_fleet_starts_no_new_member_and_a_rerun_completes() {
         "{}",
         r.stdout
     );
+    assert_eq!(applied(&prefix, n), vec![3; n], "each revision once");
+    drop_fleet(&prefix, n);
+}
+
+/// A fleet of `n` PostgreSQL schemas named `prefix00…` on a three-revision
+/// line whose revisions each sleep `sleep` seconds.
+fn slow_fleet(prefix: &str, n: usize, sleep: f64) -> Project {
+    let mut create = String::new();
     for i in 0..n {
-        let done = pg_count(&format!(
-            "SELECT count(*) FROM {prefix}{i:02}.braid_version_history WHERE direction = 'up' AND status = 'done'"
-        ));
-        assert_eq!(done, 3, "member {i}: each revision once");
+        create.push_str(&format!("CREATE SCHEMA {prefix}{i:02};"));
     }
+    pg(&create);
+    let p = Project::new();
+    for (i, rev) in ["s0", "s1", "s2"].iter().enumerate() {
+        let parents: Vec<&str> = if i == 0 {
+            vec![]
+        } else {
+            vec![["s0", "s1"][i - 1]]
+        };
+        p.write(
+            &format!("migrations/{rev}.sql"),
+            &migration(
+                rev,
+                &parents,
+                "",
+                &format!("CREATE TABLE t_{rev} (id integer);\nSELECT pg_sleep({sleep});"),
+                Some(&format!("DROP TABLE t_{rev};")),
+            ),
+        );
+    }
+    p.write(
+        "braid.toml",
+        &format!(
+            "[database]\nurl = \"{PG}\"\n[fleet]\nschemas_like = \"{}%\"\n",
+            prefix.replace('_', "\\\\_")
+        ),
+    );
+    p
+}
+
+fn drop_fleet(prefix: &str, n: usize) {
     let mut drop = String::new();
     for i in 0..n {
         drop.push_str(&format!("DROP SCHEMA {prefix}{i:02} CASCADE;"));
     }
     pg(&drop);
+}
+
+/// Each member's applied revisions, from its history table.
+fn applied(prefix: &str, n: usize) -> Vec<i64> {
+    (0..n)
+        .map(|i| {
+            let exists = pg_count(&format!(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = '{prefix}{i:02}' AND tablename = 'braid_version_history'"
+            ));
+            if exists == 0 {
+                return 0;
+            }
+            pg_count(&format!(
+                "SELECT count(*) FROM {prefix}{i:02}.braid_version_history WHERE direction = 'up' AND status = 'done'"
+            ))
+        })
+        .collect()
+}
+
+fn statuses(stdout: &str) -> Vec<(String, String, u64)> {
+    let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["member"].as_str().unwrap().to_owned(),
+                m["status"].as_str().unwrap().to_owned(),
+                m["attempts"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn canaries_run_first_and_a_failed_canary_starts_nothing_more() {
+    let prefix = format!("fleetcan{}_", std::process::id());
+    let n = 6;
+    let p = slow_fleet(&prefix, n, 0.0);
+    // The second member (a canary) is broken beforehand.
+    pg(&format!("CREATE TABLE {prefix}01.t_s1 (x text)"));
+    let r = p.run(&[
+        "fleet",
+        "upgrade",
+        "heads",
+        "--canary",
+        "2",
+        "--continue-on-error",
+        "--jobs",
+        "4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got = statuses(&r.stdout);
+    assert_eq!(got[0].1, "ok", "{got:?}");
+    assert_eq!(got[1].1, "failed", "{got:?}");
+    assert_eq!(got[1].2, 1, "a failed statement is not tried again");
+    assert!(got[2..].iter().all(|m| m.1 == "skipped"), "{got:?}");
+    assert_eq!(applied(&prefix, n), [3, 1, 0, 0, 0, 0]);
+    // Repaired: the canaries pass and the rest follow in parallel.
+    pg(&format!("DROP TABLE {prefix}01.t_s1"));
+    let r = p.run(&["fleet", "upgrade", "heads", "--canary", "2", "--jobs", "4"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("ok at s2: {n} member(s)")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(applied(&prefix, n), [3; 6]);
+    drop_fleet(&prefix, n);
+}
+
+#[test]
+fn a_member_whose_lock_is_held_is_tried_again_after_a_pause() {
+    let prefix = format!("fleetlock{}_", std::process::id());
+    let n = 2;
+    let p = slow_fleet(&prefix, n, 0.8);
+    // A single `braid upgrade` holds the first member's lock for ~2.4 s.
+    let mut single = p.command(&["upgrade", "heads"]);
+    single.env("DATABASE_SCHEMA", format!("{prefix}00"));
+    let mut single = single.stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let r = p.run(&[
+        "fleet",
+        "upgrade",
+        "heads",
+        "--lock-timeout",
+        "1",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(single.wait().unwrap().success());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = statuses(&r.stdout);
+    assert_eq!(got[0].1, "ok", "{got:?}");
+    assert!(got[0].2 >= 2, "the lock timeout was tried again: {got:?}");
+    assert_eq!(got[1].2, 1, "{got:?}");
+    // Each revision once per member: the single run applied the first
+    // member's, the fleet found nothing left there.
+    assert_eq!(applied(&prefix, n), [3, 3]);
+    drop_fleet(&prefix, n);
+}
+
+#[test]
+fn a_fleet_killed_mid_run_leaves_no_lock_and_a_rerun_completes() {
+    let prefix = format!("fleetkill{}_", std::process::id());
+    let n = 10;
+    let p = slow_fleet(&prefix, n, 0.2);
+    let mut child = p
+        .command(&["fleet", "upgrade", "heads", "--jobs", "3", "--quiet"])
+        .spawn()
+        .unwrap();
+    // Under way: some member part of the way through.
+    let started = std::time::Instant::now();
+    while applied(&prefix, n).iter().sum::<i64>() < 4 {
+        assert!(started.elapsed().as_secs() < 30, "the fleet never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no handler runs.
+    child.wait().unwrap();
+    let before = applied(&prefix, n);
+    assert!(
+        before.iter().sum::<i64>() < 3 * n as i64,
+        "killed too late: {before:?}"
+    );
+    // The server releases a dead session's locks: the rerun does not wait
+    // (a held lock would fail it after 5 s) and completes every member,
+    // each revision exactly once.
+    let r = p.run(&[
+        "fleet",
+        "upgrade",
+        "heads",
+        "--lock-timeout",
+        "5",
+        "--jobs",
+        "4",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("ok at s2: {n} member(s)")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(applied(&prefix, n), vec![3; n]);
+    // Nothing half done: every history row of every member is complete.
+    for i in 0..n {
+        let open = pg_count(&format!(
+            "SELECT count(*) FROM {prefix}{i:02}.braid_version_history WHERE status <> 'done'"
+        ));
+        assert_eq!(open, 0, "member {i}");
+    }
+    drop_fleet(&prefix, n);
 }

@@ -135,3 +135,135 @@ impl Observer for Progress {
         }
     }
 }
+
+/// A fleet's progress on stderr. On a terminal: an overall bar (members
+/// done, failed, ETA) and one line per member in flight with the revision
+/// it runs; failures printed above the bars. Piped: one plain line per
+/// member as it finishes. Nothing with `--quiet`.
+pub struct FleetProgress {
+    quiet: bool,
+    total: usize,
+    done: usize,
+    failed: usize,
+    bars: Option<(indicatif::MultiProgress, ProgressBar)>,
+    in_flight: std::collections::HashMap<String, ProgressBar>,
+    line: fn(&braid::fleet::MemberResult) -> String,
+}
+
+impl FleetProgress {
+    pub fn new(total: usize, quiet: bool, line: fn(&braid::fleet::MemberResult) -> String) -> Self {
+        let bars = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let multi = indicatif::MultiProgress::new();
+            let overall = multi.add(ProgressBar::new(total as u64));
+            overall.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} members{msg}, ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            overall.enable_steady_tick(Duration::from_millis(120));
+            (multi, overall)
+        });
+        Self {
+            quiet,
+            total,
+            done: 0,
+            failed: 0,
+            bars,
+            in_flight: Default::default(),
+            line,
+        }
+    }
+
+    /// Clears the bars before the summary is printed.
+    pub fn finish(&mut self) {
+        for (_, bar) in self.in_flight.drain() {
+            bar.finish_and_clear();
+        }
+        if let Some((_, overall)) = self.bars.take() {
+            overall.finish_and_clear();
+        }
+    }
+
+    fn print(&self, text: &str) {
+        match &self.bars {
+            Some((multi, _)) => {
+                let _ = multi.println(text);
+            }
+            None => {
+                let _ = writeln!(std::io::stderr(), "{text}");
+            }
+        }
+    }
+}
+
+impl braid::fleet::FleetObserver for FleetProgress {
+    fn started(&mut self, member: &str, attempt: u32) {
+        if self.quiet {
+            return;
+        }
+        if attempt > 1 {
+            self.print(&format!("{member}: attempt {attempt}"));
+        }
+        if let Some((multi, overall)) = &self.bars {
+            let bar = self.in_flight.entry(member.to_owned()).or_insert_with(|| {
+                let bar = multi.insert_before(overall, ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("  {spinner} {prefix}: {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(member.to_owned());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            });
+            bar.set_message("connecting");
+        }
+    }
+
+    fn event(&mut self, member: &str, event: &Event<'_>) {
+        let Some(bar) = self.in_flight.get(member) else {
+            return;
+        };
+        match event {
+            Event::Waiting { .. } => bar.set_message("waiting for its migration lock"),
+            Event::StepStarted {
+                index,
+                total,
+                revision,
+                direction,
+                ..
+            } => bar.set_message(format!("{direction} {revision} ({}/{total})", index + 1)),
+            _ => {}
+        }
+    }
+
+    fn finished(&mut self, result: &braid::fleet::MemberResult) {
+        self.done += 1;
+        if result.status == braid::fleet::Status::Failed {
+            self.failed += 1;
+        }
+        if let Some(bar) = self.in_flight.remove(&result.member) {
+            bar.finish_and_clear();
+        }
+        if self.quiet {
+            return;
+        }
+        match &self.bars {
+            Some((_, overall)) => {
+                overall.inc(1);
+                if self.failed > 0 {
+                    overall.set_message(format!(", {} failed", self.failed));
+                }
+                if result.status == braid::fleet::Status::Failed {
+                    self.print(&(self.line)(result));
+                }
+            }
+            None => self.print(&format!(
+                "[{}/{}] {}",
+                self.done,
+                self.total,
+                (self.line)(result)
+            )),
+        }
+    }
+}

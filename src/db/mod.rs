@@ -28,9 +28,13 @@ use crate::config::{Engine, Settings};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DbError {
+    /// What the database (or the driver) said.
     pub message: String,
     /// The engine's own error code (SQLSTATE, MySQL number, SQLite code).
     pub code: Option<String>,
+    /// The database was not reached, or the connection was lost: no
+    /// answer from the database itself.
+    pub connection: bool,
 }
 
 impl From<sqlx::Error> for DbError {
@@ -45,11 +49,21 @@ impl From<sqlx::Error> for DbError {
                 #[cfg(not(feature = "mysql"))]
                 let code = d.code().map(|c| c.into_owned());
                 DbError {
+                    connection: false,
                     message: d.message().to_owned(),
                     code,
                 }
             }
             None => DbError {
+                connection: matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::Protocol(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                ),
                 message: e.to_string(),
                 code: None,
             },
@@ -58,6 +72,21 @@ impl From<sqlx::Error> for DbError {
 }
 
 impl DbError {
+    /// An error worth trying again after a pause: the connection failed or
+    /// was lost, or the server refused it for now (PostgreSQL SQLSTATE
+    /// class 08, shutting down or starting up, too many connections; MySQL
+    /// too many connections, server gone away, connection lost).
+    pub fn is_transient(&self) -> bool {
+        self.connection
+            || self.code.as_deref().is_some_and(|c| {
+                c.starts_with("08")
+                    || matches!(
+                        c,
+                        "57P01" | "57P02" | "57P03" | "53300" | "1040" | "1053" | "2006" | "2013"
+                    )
+            })
+    }
+
     fn is_sqlite_busy(&self) -> bool {
         matches!(
             self.code.as_deref(),
@@ -178,6 +207,7 @@ impl Db {
     /// Connects to the settings' database.
     pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
         let engine = settings.url.engine().map_err(|message| DbError {
+            connection: false,
             message,
             code: None,
         })?;
@@ -197,6 +227,7 @@ impl Db {
             #[allow(unreachable_patterns)]
             other => {
                 return Err(DbError {
+                    connection: false,
                     message: format!(
                         "braid was built without {} support: enable its `{}` feature",
                         other.name(),
@@ -358,6 +389,7 @@ impl Db {
             if exists == 0 {
                 let sql = self.dialect.create_schema().expect("schema");
                 self.exec(&sql).await.map_err(|e| DbError {
+                    connection: false,
                     message: format!(
                         "schema `{schema}` (the `schema` setting or DATABASE_SCHEMA) does not exist and cannot be created: {}",
                         e.message
@@ -608,6 +640,7 @@ impl Db {
                 self.exec(begin).await.map_err(|e| {
                     if e.is_sqlite_busy() {
                         DbError {
+                            connection: false,
                             message: format!(
                                 "timed out after {}s waiting for the SQLite write lock held by another process",
                                 timeout.map_or(0, |t| t.as_secs())
@@ -647,6 +680,7 @@ impl Db {
     ) -> Result<(), DbError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let timed_out = |holder: Option<String>| DbError {
+            connection: false,
             message: format!(
                 "timed out after {}s waiting for the migration lock{}",
                 timeout.map_or(0, |t| t.as_secs()),

@@ -3,15 +3,16 @@
 //! would migrate it alone; a summary grouped by status and resulting heads.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use braid::execute::Options;
-use braid::fleet::{self, MemberResult, Op, Status};
+use braid::fleet::{self, MemberResult, Op, Schedule, Status};
 use serde_json::json;
 
+use crate::cli::ui::FleetProgress;
 use crate::cli::{CommandError, Ctx, Format, only_formats, out, out_json};
 
 #[derive(clap::Args, Debug)]
@@ -55,6 +56,15 @@ struct Migrate {
     /// new member after the first failure).
     #[arg(long = "continue-on-error")]
     continue_on_error: bool,
+    /// Migrate the first N members one at a time before the rest; if one
+    /// of them fails, no other member starts.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    canary: usize,
+    /// Further attempts, with a doubling pause from 0.5 s, for a member
+    /// that cannot be reached, loses its connection or does not get its
+    /// lock in time; never after a failed statement.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    retries: u32,
     /// How long each member waits for its migration lock.
     #[arg(long = "lock-timeout", value_name = "SECONDS")]
     lock_timeout: Option<u64>,
@@ -110,21 +120,34 @@ fn line(r: &MemberResult) -> String {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
-    let (op, common, continue_on_error, lock_timeout) = match args.action {
-        Action::Status(c) => (Op::Status, c, true, None),
-        Action::Upgrade(m) => (
-            Op::Upgrade(braid::target::parse(&m.target)?),
-            m.common,
-            m.continue_on_error,
-            m.lock_timeout,
-        ),
-        Action::Downgrade(m) => (
-            Op::Downgrade(braid::target::parse(&m.target)?),
-            m.common,
-            m.continue_on_error,
-            m.lock_timeout,
-        ),
+    let (op, m) = match args.action {
+        Action::Status(common) => {
+            let m = Migrate {
+                target: String::new(),
+                continue_on_error: true,
+                canary: 0,
+                retries: Schedule::default().retries,
+                lock_timeout: None,
+                common,
+            };
+            (Op::Status, m)
+        }
+        Action::Upgrade(m) => (Op::Upgrade(braid::target::parse(&m.target)?), m),
+        Action::Downgrade(m) => (Op::Downgrade(braid::target::parse(&m.target)?), m),
     };
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let schedule = Schedule {
+        jobs: m.common.jobs,
+        canary: m.canary,
+        continue_on_error: m.continue_on_error,
+        retries: m.retries,
+        member: Options {
+            lock_timeout: m.lock_timeout.map(Duration::from_secs),
+            stop: Some(interrupted.clone()),
+        },
+        ..Schedule::default()
+    };
+    let common = m.common;
     only_formats(common.format, &[Format::Text, Format::Json])?;
     let h = ctx.history()?;
     let members = fleet::members(
@@ -139,46 +162,35 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     // (A member's failure stops only the scheduling: in-flight members
     // finish.)
     let stop = Arc::new(AtomicBool::new(false));
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let opts = Options {
-        lock_timeout: lock_timeout.map(Duration::from_secs),
-        stop: Some(interrupted.clone()),
-    };
     let total = members.len();
-    let quiet = ctx.quiet;
     let json_out = common.format == Format::Json;
-    let mut done = 0;
-    let mut report = |r: &MemberResult| {
-        done += 1;
-        if !quiet && !json_out {
-            let _ = writeln!(std::io::stderr(), "[{done}/{total}] {}", line(r));
-        }
-    };
-    let run = fleet::run(
-        &ctx.settings,
-        &h,
-        &members,
-        &op,
-        common.jobs,
-        continue_on_error,
-        stop.clone(),
-        &opts,
-        &mut report,
-    );
-    tokio::pin!(run);
-    let interrupt = super::migrate::interrupted();
-    tokio::pin!(interrupt);
+    let mut progress = FleetProgress::new(total, ctx.quiet || json_out, line);
     let mut signal: Option<i32> = None;
-    let results = loop {
-        tokio::select! {
-            r = &mut run => break r,
-            code = &mut interrupt, if signal.is_none() => {
-                signal = Some(code);
-                stop.store(true, std::sync::atomic::Ordering::SeqCst);
-                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+    let results = {
+        let run = fleet::run(
+            &ctx.settings,
+            &h,
+            &members,
+            &op,
+            &schedule,
+            stop.clone(),
+            &mut progress,
+        );
+        tokio::pin!(run);
+        let interrupt = super::migrate::interrupted();
+        tokio::pin!(interrupt);
+        loop {
+            tokio::select! {
+                r = &mut run => break r,
+                code = &mut interrupt, if signal.is_none() => {
+                    signal = Some(code);
+                    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                    interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
             }
         }
     };
+    progress.finish();
     let failed = results
         .iter()
         .filter(|r| r.status == Status::Failed)
