@@ -127,7 +127,7 @@ bench-embed: build
 	bash scripts/bench-embed.sh
 
 ## bench-fleet: fleet upgrade of 1,000 PostgreSQL schemas against a shell loop
-bench-fleet: build
+bench-fleet: build .venv-bench/bin/alembic
 	bash scripts/bench-fleet.sh
 
 ## bench-compare: braid against Alembic on the same generated histories

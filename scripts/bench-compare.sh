@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench-compare`: braid against Alembic on the same generated
 # histories, side by side in one run, with the baselines (reading the
-# files; each engine's own client running the same SQL).
+# files; each engine's own client running the same SQL), then the fleet
+# benchmark (scripts/bench-fleet.sh).
 #
 # Alembic is installed into a throwaway virtualenv (.venv-bench/).
 set -euo pipefail
@@ -14,4 +15,6 @@ fi
 cargo build -q --release --example generate_history
 cargo build -q --release
 bash scripts/services.sh
-exec "$venv/bin/python" scripts/bench_compare.py "$@"
+"$venv/bin/python" scripts/bench_compare.py "$@"
+# Fleets: 1,000 tenant schemas against the Alembic recipe and a shell loop.
+ALEMBIC="$venv/bin/alembic" bash scripts/bench-fleet.sh
