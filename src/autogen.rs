@@ -14,26 +14,45 @@ use crate::schema::{self, Filter, Snapshot, compare};
 /// Why a schema could not be built or a script not proven.
 #[derive(Debug, thiserror::Error)]
 pub enum AutogenError {
+    /// A desired-state file could not be read.
     #[error("cannot read {}: {message}", path.display())]
-    Read { path: PathBuf, message: String },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        message: String,
+    },
+    /// A statement of a desired-state file failed (file:line and the database's message).
     #[error("{}:{line}: {}", path.display(), error.message)]
     Statement {
+        /// The file.
         path: PathBuf,
+        /// The statement's line in it.
         line: usize,
+        /// The statement.
         statement: String,
+        /// The database's error.
         error: DbError,
     },
+    /// The scratch database's schema could not be read.
     #[error("cannot read the scratch database's schema: {0}")]
     Introspect(DbError),
+    /// The generated script failed on the scratch database.
     #[error("the generated {direction} script fails: {}", error.message)]
     Apply {
+        /// `up` or `down`.
         direction: &'static str,
+        /// The statement.
         statement: String,
+        /// The database's error.
         error: DbError,
     },
+    /// The generated script did not reach the schema it should.
     #[error("the generated {direction} script does not reach the schema it should: {}", differences.join("; "))]
     NotProven {
+        /// `up` or `down`.
         direction: &'static str,
+        /// What still differs from the schema it should reach.
         differences: Vec<String>,
     },
 }
@@ -62,6 +81,17 @@ pub fn sql_files(path: &Path) -> Result<Vec<PathBuf>, AutogenError> {
 
 /// Runs every statement of the files on `db` (a scratch database), and
 /// returns the renames they declare.
+///
+/// # Errors
+///
+/// [`AutogenError`]: a file cannot be read, or a statement fails (file:line
+/// and the database's message).
+///
+/// ```no_run
+/// # async fn doc(scratch: &mut braid::db::Db) -> Result<(), Box<dyn std::error::Error>> {
+/// let renames = braid::autogen::load_files(scratch, &["schema/".into()]).await?;
+/// # Ok(()) }
+/// ```
 pub async fn load_files(db: &mut Db, paths: &[PathBuf]) -> Result<Renames, AutogenError> {
     let mut renames = Renames::default();
     for dir in paths {
@@ -100,6 +130,16 @@ pub async fn load_files(db: &mut Db, paths: &[PathBuf]) -> Result<Renames, Autog
 
 /// Runs SQL text on `db` statement by statement (MySQL takes one at a
 /// time).
+///
+/// # Errors
+///
+/// The first statement that fails.
+///
+/// ```no_run
+/// # async fn doc(scratch: &mut braid::db::Db) -> Result<(), Box<dyn std::error::Error>> {
+/// braid::autogen::run_sql(scratch, "CREATE TABLE a (id int); CREATE TABLE b (id int);").await?;
+/// # Ok(()) }
+/// ```
 pub async fn run_sql(db: &mut Db, sql: &str) -> Result<(), DbError> {
     for stmt in split(sql, 1, db.dialect.lexer()) {
         if !crate::migration::split::words(stmt.text, db.dialect.lexer()).is_empty() {
@@ -110,6 +150,17 @@ pub async fn run_sql(db: &mut Db, sql: &str) -> Result<(), DbError> {
 }
 
 /// Runs a generated script on `db` statement by statement.
+///
+/// # Errors
+///
+/// [`AutogenError::Apply`] with the statement that failed.
+///
+/// ```no_run
+/// # async fn doc(scratch: &mut braid::db::Db, from: &braid::schema::Snapshot, to: &braid::schema::Snapshot) -> Result<(), Box<dyn std::error::Error>> {
+/// let script = braid::schema::diff::diff(from, to, &Default::default());
+/// braid::autogen::run_script(scratch, &script, "up").await?;
+/// # Ok(()) }
+/// ```
 pub async fn run_script(
     db: &mut Db,
     script: &Script,
@@ -156,6 +207,20 @@ fn reached(
 /// (so it names what the engine named, not what the desired schema's
 /// engine happened to call a constraint), and is proven in turn. Returns
 /// the down script and the notes strict equality adds (column order).
+///
+/// # Errors
+///
+/// [`AutogenError`]: a statement fails, or a script does not reach the schema
+/// it should ([`AutogenError::NotProven`], with the differences).
+///
+/// ```no_run
+/// # async fn doc(scratch: &mut braid::db::Db, from: &braid::schema::Snapshot, to: &braid::schema::Snapshot) -> Result<(), Box<dyn std::error::Error>> {
+/// let filter = braid::schema::Filter::new("braid_version", &[]);
+/// let renames = Default::default();
+/// let up = braid::schema::diff::diff(from, to, &renames);
+/// let (down, _notes) = braid::autogen::prove(scratch, from, to, &up, &renames, &filter).await?;
+/// # Ok(()) }
+/// ```
 pub async fn prove(
     db: &mut Db,
     from: &Snapshot,

@@ -15,6 +15,7 @@ use serde::Deserialize;
 pub const CONFIG_FILE: &str = "braid.toml";
 /// The embedded default database.
 pub const DEFAULT_URL: &str = "sqlite://braid.db?mode=rwc";
+/// The version table's name when none is configured.
 pub const DEFAULT_VERSION_TABLE: &str = "braid_version";
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,22 +100,42 @@ struct RawDatabase {
 /// Why the settings could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// The configuration file could not be read.
     #[error("cannot read {}: {message}", path.display())]
-    Read { path: PathBuf, message: String },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        message: String,
+    },
+    /// The configuration file is not valid (where and why).
     #[error("{}:{line}:{column}: invalid configuration: {message}", path.display())]
     Invalid {
+        /// The file.
         path: PathBuf,
+        /// The 1-based line.
         line: usize,
+        /// The 1-based column.
         column: usize,
+        /// What is wrong.
         message: String,
     },
+    /// The database URL does not parse; `source_name` says where it came from.
     #[error("invalid database URL from {source_name}: {message}")]
     Url {
+        /// Where the URL came from (`--url`, `DATABASE_URL`, braid.toml, the `DATABASE_*` parts).
         source_name: String,
+        /// What is wrong with it.
         message: String,
     },
+    /// A setting has a bad value.
     #[error("invalid {name}: {message}")]
-    Setting { name: String, message: String },
+    Setting {
+        /// The setting.
+        name: String,
+        /// What is wrong with its value.
+        message: String,
+    },
 }
 
 /// A database URL whose `Display` never shows the password.
@@ -124,12 +145,16 @@ pub struct DatabaseUrl(String);
 /// The engines braid talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
+    /// SQLite (`sqlite://`).
     Sqlite,
+    /// PostgreSQL (`postgres://`, `postgresql://`).
     Postgres,
+    /// MySQL and MariaDB (`mysql://`, `mariadb://`).
     Mysql,
 }
 
 impl Engine {
+    /// The engine's name for people (`PostgreSQL`).
     pub fn name(self) -> &'static str {
         match self {
             Engine::Sqlite => "SQLite",
@@ -149,6 +174,7 @@ impl Engine {
 }
 
 impl DatabaseUrl {
+    /// Parses and checks a URL; the error names what is wrong with it.
     pub fn parse(url: &str) -> Result<Self, String> {
         let u = DatabaseUrl(url.to_owned());
         u.engine()?;
@@ -163,6 +189,7 @@ impl DatabaseUrl {
         &self.0
     }
 
+    /// The engine the URL's scheme names.
     pub fn engine(&self) -> Result<Engine, String> {
         let scheme = self.0.split(':').next().unwrap_or_default();
         match scheme {
@@ -213,11 +240,15 @@ pub struct Settings {
     /// Migration directories, resolved against the configuration file's
     /// directory (or the working directory).
     pub directories: Vec<PathBuf>,
+    /// The database.
     pub url: DatabaseUrl,
     /// Where the URL came from, for messages.
     pub url_source: String,
+    /// The PostgreSQL schema of braid's tables and the search path.
     pub schema: Option<String>,
+    /// The version table's name (unqualified).
     pub version_table: String,
+    /// Refuse to leave the graph with more than one head.
     pub single_head: bool,
     /// `[schema] dev_url`: where scratch databases are made.
     pub dev_url: Option<String>,
@@ -234,7 +265,9 @@ pub struct Settings {
 /// What the command line says, before the file and the environment.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    /// `--config FILE`.
     pub config: Option<PathBuf>,
+    /// `--url URL`.
     pub url: Option<String>,
 }
 

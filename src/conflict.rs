@@ -25,8 +25,11 @@ use crate::migration::split::split;
 /// A database object a revision changes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Object {
+    /// A table.
     Table(String),
+    /// A column (table, column).
     Column(String, String),
+    /// An index.
     Index(String),
 }
 
@@ -43,6 +46,7 @@ impl fmt::Display for Object {
 /// One object changed on two branches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
+    /// What both branches change.
     pub object: Object,
     /// The first revision on each side that changes it.
     pub revisions: [String; 2],

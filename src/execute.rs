@@ -26,13 +26,18 @@ use crate::target::{self, DowngradeTarget, Target, TargetError};
 /// What to do.
 #[derive(Debug, Clone)]
 pub enum Request<'a> {
+    /// Apply what reaches the target.
     Upgrade(&'a Target),
+    /// Revert down to the target.
     Downgrade(&'a Target),
     /// Revert one revision that is a current head, and nothing else (a
     /// stairway test's down step).
     Revert(&'a Target),
+    /// Record the targets as current without running SQL (`purge` empties the version table first).
     Stamp {
+        /// The revisions to record.
         targets: &'a [Target],
+        /// Empty the version table first.
         purge: bool,
     },
     /// Accept the current content of changed applied files (all of them
@@ -40,7 +45,9 @@ pub enum Request<'a> {
     Accept(&'a [Target]),
     /// Settle a revision that stopped halfway outside a transaction.
     Resolve {
+        /// The revision.
         revision: &'a Target,
+        /// Whether its SQL took effect (record it applied) or not (record it reverted).
         applied: bool,
     },
 }
@@ -60,32 +67,54 @@ pub enum Event<'a> {
     /// A lint warning about a revision the plan runs (the run goes on).
     Warning(&'a crate::lint::Lint),
     /// Another process holds the lock; `holder` says who where the engine can tell.
-    Waiting { holder: Option<&'a str> },
+    Waiting {
+        /// Who holds the lock, where the engine can tell.
+        holder: Option<&'a str>,
+    },
     /// The plan is ready (after the lock was taken and the state re-read).
-    Planned { steps: usize },
+    Planned {
+        /// How many revisions the plan runs.
+        steps: usize,
+    },
     /// Another process changed the database; the rest was planned again.
-    Replanned { steps: usize },
+    Replanned {
+        /// How many revisions are left to run.
+        steps: usize,
+    },
+    /// A revision starts.
     StepStarted {
+        /// 0-based position in the plan.
         index: usize,
+        /// Revisions in the plan.
         total: usize,
+        /// The revision.
         revision: &'a str,
+        /// Applied or reverted.
         direction: Direction,
+        /// Its message.
         message: Option<&'a str>,
         /// Whether the step runs inside one transaction (abandoning it
         /// midway leaves nothing behind).
         in_transaction: bool,
     },
+    /// A revision finished and was recorded.
     StepFinished {
+        /// 0-based position in the plan.
         index: usize,
+        /// Revisions in the plan.
         total: usize,
+        /// The revision.
         revision: &'a str,
+        /// Applied or reverted.
         direction: Direction,
+        /// How long it took.
         elapsed: Duration,
     },
 }
 
 /// Receives progress events.
 pub trait Observer {
+    /// Called for each event, in order.
     fn event(&mut self, event: Event<'_>);
 }
 
@@ -108,41 +137,69 @@ pub struct Outcome {
 /// An applied file whose content changed since it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangedFile {
+    /// The revision.
     pub revision: String,
+    /// Its file.
     pub path: PathBuf,
+    /// The checksum recorded when it ran.
     pub recorded: String,
+    /// The checksum of the file today.
     pub current: String,
 }
 
 /// Why a run stopped.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ExecuteError {
+    /// The database failed while braid was `doing` something of its own.
     #[error("database error while {doing}: {source}")]
     Database {
+        /// What braid was doing (`taking the migration lock`).
         doing: &'static str,
+        /// The database's error.
         #[source]
         source: DbError,
     },
+    /// The target does not resolve.
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// The database records revisions no file declares.
     #[error("the database records {} that no migration file declares: {}", if revisions.len() == 1 { "a revision" } else { "revisions" }, revisions.join(", "))]
-    UnknownRecorded { revisions: Vec<String> },
+    UnknownRecorded {
+        /// The revisions.
+        revisions: Vec<String>,
+    },
+    /// A downgrade would run a revision without a down section.
     #[error(transparent)]
     Irreversible(#[from] Irreversible),
+    /// The plan would run an imported revision nobody translated.
     #[error(transparent)]
     Untranslated(#[from] Untranslated),
+    /// Applied files changed since they ran.
     #[error("{} applied migration file{} changed since {} ran: {}", files.len(), if files.len() == 1 { "" } else { "s" }, if files.len() == 1 { "it" } else { "they" }, files.iter().map(|f| f.revision.as_str()).collect::<Vec<_>>().join(", "))]
-    Changed { files: Vec<ChangedFile> },
+    Changed {
+        /// The files.
+        files: Vec<ChangedFile>,
+    },
+    /// A revision stopped halfway and blocks further runs.
     #[error("revision `{}` stopped halfway ({} started {}, status {}): the database may hold part of it", row.revision, row.direction, row.started_at, row.status)]
-    Blocked { row: HistoryRow },
+    Blocked {
+        /// The history row of the unfinished step.
+        row: HistoryRow,
+    },
+    /// A revision's statement failed.
     #[error("revision `{revision}` failed ({direction}): {}", source.message)]
     StepFailed {
+        /// The revision.
         revision: String,
+        /// Its file.
         path: PathBuf,
+        /// Applied or reverted.
         direction: Direction,
         /// The file line where the failing statement starts.
         line: usize,
+        /// The statement that failed.
         statement: String,
+        /// The database's error.
         #[source]
         source: DbError,
         /// Whether the revision's changes were rolled back.
@@ -150,12 +207,18 @@ pub enum ExecuteError {
         /// Revisions this run completed before the failure.
         completed: Vec<String>,
     },
+    /// `resolve` named a revision with nothing to resolve.
     #[error("revision `{0}` has no unfinished step to resolve")]
     NothingToResolve(String),
+    /// Statements that cannot run as written (found before anything ran).
     #[error("{} statement{} cannot run as written; nothing was run", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Lint(Vec<crate::lint::Lint>),
+    /// A signal stopped the run between revisions.
     #[error("interrupted: stopped after {} revision{}", completed.len(), if completed.len() == 1 { "" } else { "s" })]
-    Interrupted { completed: Vec<String> },
+    Interrupted {
+        /// The revisions completed before the stop.
+        completed: Vec<String>,
+    },
 }
 
 fn db_err(doing: &'static str) -> impl FnOnce(DbError) -> ExecuteError {
@@ -220,14 +283,30 @@ fn changed_files(h: &History, applied: &[bool], rows: &[HistoryRow]) -> Vec<Chan
 /// writing anything.
 #[derive(Debug, Clone, Default)]
 pub struct Inspection {
+    /// The recorded heads.
     pub heads: Vec<String>,
+    /// Recorded revisions no file declares.
     pub unknown: Vec<String>,
+    /// Revisions not applied yet, in graph order.
     pub pending: Vec<Node>,
+    /// Applied files whose text changed since they ran.
     pub changed: Vec<ChangedFile>,
+    /// History rows of revisions that stopped halfway.
     pub blocked: Vec<HistoryRow>,
 }
 
 /// Reads the recorded heads (empty when braid never ran here).
+///
+/// # Errors
+///
+/// The version table cannot be read.
+///
+/// ```no_run
+/// # async fn doc(db: &mut braid::db::Db, history: &braid::history::History) -> Result<(), Box<dyn std::error::Error>> {
+/// let heads = braid::execute::current_heads(db).await?;
+/// println!("at {}", heads.join(", "));
+/// # Ok(()) }
+/// ```
 pub async fn current_heads(db: &mut Db) -> Result<Vec<String>, ExecuteError> {
     if !db
         .has_version_table()
@@ -242,6 +321,17 @@ pub async fn current_heads(db: &mut Db) -> Result<Vec<String>, ExecuteError> {
 }
 
 /// Compares the database with the history.
+///
+/// # Errors
+///
+/// The version or history table cannot be read.
+///
+/// ```no_run
+/// # async fn doc(db: &mut braid::db::Db, history: &braid::history::History) -> Result<(), Box<dyn std::error::Error>> {
+/// let state = braid::execute::inspect(db, history).await?;
+/// println!("{} pending, {} changed", state.pending.len(), state.changed.len());
+/// # Ok(()) }
+/// ```
 pub async fn inspect(db: &mut Db, h: &History) -> Result<Inspection, ExecuteError> {
     let heads = current_heads(db).await?;
     let mut out = Inspection {
@@ -286,6 +376,21 @@ fn waiter(obs: &mut dyn Observer) -> impl FnMut(Option<String>) + '_ {
 }
 
 /// Runs a request under the lock, releasing it on every path.
+///
+/// # Errors
+///
+/// [`ExecuteError`]: the lock not had, a target that does not resolve, a
+/// failed statement (rolled back where the engine can), changed files, a
+/// half-applied revision, a signal.
+///
+/// ```no_run
+/// # async fn doc(db: &mut braid::db::Db, history: &braid::history::History) -> Result<(), Box<dyn std::error::Error>> {
+/// use braid::execute::{Options, Request, Silent};
+/// let heads = braid::target::Target::heads();
+/// let outcome = braid::execute::run(db, history, Request::Upgrade(&heads), &Options::default(), &mut Silent).await?;
+/// println!("{} step(s)", outcome.steps.len());
+/// # Ok(()) }
+/// ```
 pub async fn run(
     db: &mut Db,
     h: &History,

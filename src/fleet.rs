@@ -41,11 +41,15 @@ pub enum FleetError {
     #[error(
         "no fleet is configured: set `[fleet] urls`, `schemas_like` or `query` in braid.toml, or pass --members-from"
     )]
+    /// No `[fleet]` and no list.
     NotConfigured,
+    /// The members could not be listed (a failing query, an unreachable server).
     #[error("cannot list the fleet's members: {0}")]
     Listing(String),
+    /// The members' sources named nobody.
     #[error("the fleet has no members ({0})")]
     Empty(String),
+    /// `--part K/N` is not valid.
     #[error("invalid --part `{0}`: expected K/N with 1 ≤ K ≤ N")]
     Part(String),
 }
@@ -88,6 +92,19 @@ fn member(base: &Settings, text: &str) -> Result<Member, String> {
 /// The members, sorted by name, without duplicates; `listed` (from
 /// `--members-from`) replaces the configuration. `part` (K, N) keeps
 /// every N-th member from the K-th, to split a fleet across machines.
+///
+/// # Errors
+///
+/// [`FleetError`]: no fleet configured, a failing `query`, a pattern that
+/// matches nothing, a bad `--part`.
+///
+/// ```no_run
+/// # async fn doc(settings: &braid::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
+/// let all = braid::fleet::members(settings, None, None).await?;
+/// let first_half = braid::fleet::members(settings, None, Some((1, 2))).await?;
+/// println!("{} members, {} here", all.len(), first_half.len());
+/// # Ok(()) }
+/// ```
 pub async fn members(
     base: &Settings,
     listed: Option<Vec<String>>,
@@ -191,7 +208,9 @@ pub async fn members(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// At the target (or migrated there).
     Ok,
+    /// Failed; the error says where.
     Failed,
     /// Not started: an earlier member failed (without
     /// `--continue-on-error`), or the run was interrupted.
@@ -203,15 +222,20 @@ pub enum Status {
 /// One member's result (SPEC §11).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MemberResult {
+    /// The member's name.
     pub member: String,
+    /// How it fared.
     pub status: Status,
+    /// Its recorded heads before the run.
     pub heads_before: Vec<String>,
+    /// Its recorded heads after the run (where it stopped, on failure).
     pub heads_after: Vec<String>,
     /// Revisions run.
     pub steps: usize,
     /// `fleet status`: revisions not applied yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending: Option<usize>,
+    /// Why it failed (revision, file:line, the database's message), or what `fleet status` noticed.
     pub error: Option<String>,
     /// Tries it took (more than one after a transient failure).
     pub attempts: u32,
@@ -235,8 +259,11 @@ impl MemberResult {
 /// What to do on each member.
 #[derive(Debug, Clone)]
 pub enum Op {
+    /// Upgrade each member to the target.
     Upgrade(Target),
+    /// Downgrade each member to the target.
     Downgrade(Target),
+    /// Read where each member stands (no lock).
     Status,
 }
 
@@ -404,6 +431,26 @@ pub trait FleetObserver {
 /// and opens a fresh one after a failure. Transient failures are tried
 /// again after a pause. `stop`, set from outside (a signal) or by a
 /// failure, starts no new member. Results come back sorted by member.
+///
+/// Member failures are results, not errors: each [`MemberResult`] says
+/// how its member fared.
+///
+/// ```no_run
+/// # async fn doc(settings: &braid::config::Settings, history: &braid::history::History) -> Result<(), Box<dyn std::error::Error>> {
+/// use braid::fleet::{FleetObserver, MemberResult, Op, Schedule};
+/// struct Log;
+/// impl FleetObserver for Log {
+///     fn finished(&mut self, r: &MemberResult) {
+///         eprintln!("{}: {:?}", r.member, r.status);
+///     }
+/// }
+/// let members = braid::fleet::members(settings, None, None).await?;
+/// let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+/// let op = Op::Upgrade(braid::target::Target::heads());
+/// let schedule = Schedule { jobs: 8, canary: 2, ..Schedule::default() };
+/// let results = braid::fleet::run(settings, history, &members, &op, &schedule, stop, &mut Log).await;
+/// # Ok(()) }
+/// ```
 pub async fn run(
     base: &Settings,
     h: &History,

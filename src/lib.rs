@@ -93,6 +93,8 @@
 //! diffs schemas; [`import`] reads Alembic projects. The library never
 //! depends on the command line.
 
+#![warn(missing_docs)]
+
 pub mod autogen;
 pub mod config;
 pub mod conflict;

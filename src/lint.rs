@@ -27,17 +27,24 @@ use crate::revision::Direction;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The statement cannot run: nothing is run.
     Error,
+    /// The statement runs, but probably not as meant.
     Warning,
 }
 
 /// One finding, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lint {
+    /// How bad it is.
     pub severity: Severity,
+    /// The revision.
     pub revision: String,
+    /// Its file.
     pub path: PathBuf,
+    /// The statement's line in the file.
     pub line: usize,
+    /// What is wrong, and what to do.
     pub message: String,
 }
 

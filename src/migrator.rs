@@ -47,22 +47,37 @@ pub enum Error {
     /// engine can (PostgreSQL, SQLite).
     #[error("revision `{revision}` failed at {}:{line}: {message}", path.display())]
     Failed {
+        /// The revision.
         revision: String,
+        /// Its file (as embedded: relative to the crate).
         path: PathBuf,
+        /// The line of the failing statement in the file.
         line: usize,
+        /// The statement.
         statement: String,
+        /// The database's message.
         message: String,
+        /// The database's error code (SQLSTATE, MySQL number), when it gave one.
         code: Option<String>,
     },
     /// Applied files changed since they ran.
     #[error("applied migration files changed: {}", revisions.join(", "))]
-    ChecksumChanged { revisions: Vec<String> },
+    ChecksumChanged {
+        /// The revisions whose files changed.
+        revisions: Vec<String>,
+    },
     /// A revision outside a transaction stopped halfway.
     #[error("revision `{revision}` stopped halfway: resolve it with `braid resolve`")]
-    HalfApplied { revision: String },
+    HalfApplied {
+        /// The revision.
+        revision: String,
+    },
     /// The database records revisions the embedded set does not have.
     #[error("the database records unknown revisions: {}", revisions.join(", "))]
-    UnknownRevisions { revisions: Vec<String> },
+    UnknownRevisions {
+        /// The revisions.
+        revisions: Vec<String>,
+    },
     /// The migration lock was not had in time.
     #[error("{0}")]
     LockTimeout(String),

@@ -21,9 +21,13 @@ use crate::target::{self, Target};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Up, down and up again left the same schema.
     Ok,
+    /// The downgrade did not restore the schema (or the second upgrade built another).
     NotRestored,
+    /// The revision has no down section.
     Irreversible,
+    /// A step failed on the scratch database.
     Failed,
 }
 
@@ -33,6 +37,7 @@ pub struct Found {
     /// `down` (the downgrade did not restore the schema before the
     /// upgrade) or `up again` (the second upgrade built another schema).
     pub after: &'static str,
+    /// The object that differs and how.
     #[serde(flatten)]
     pub difference: Difference,
     /// The difference in words.
@@ -42,14 +47,18 @@ pub struct Found {
 /// What the stairway found for one revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// The revision.
     pub revision: String,
+    /// Its file.
     pub file: PathBuf,
+    /// How it fared.
     pub status: Status,
     /// What differs (equivalent equality).
     pub differences: Vec<Found>,
     /// What only strict equality sees (column order, …): notes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<Found>,
+    /// Why a step failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -57,10 +66,13 @@ pub struct Report {
 /// Why a check could not be made at all.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
+    /// The scratch database's schema could not be read.
     #[error("cannot read the scratch database's schema: {0}")]
     Introspect(#[source] crate::db::DbError),
+    /// A step could not be run.
     #[error(transparent)]
     Execute(#[from] ExecuteError),
+    /// The range does not resolve.
     #[error(transparent)]
     Target(#[from] target::TargetError),
 }
@@ -97,6 +109,20 @@ fn found(after: &'static str, diffs: Vec<Difference>) -> (Vec<Found>, Vec<Found>
 /// in upgrade order, each branch, merges once. Revisions that `include`
 /// leaves out are applied without being tested. `each` sees every report
 /// as it is made. Stops at the first revision that fails.
+///
+/// # Errors
+///
+/// [`VerifyError`]: the scratch database cannot be read or a step cannot
+/// be run at all (a revision that fails is a report, not an error).
+///
+/// ```no_run
+/// # async fn doc(scratch: &mut braid::db::Db, history: &braid::history::History) -> Result<(), Box<dyn std::error::Error>> {
+/// let filter = braid::schema::Filter::new("braid_version", &[]);
+/// let everything = vec![true; history.graph.len()];
+/// let reports = braid::verify::stairway(scratch, history, &everything, &filter, &mut |_| {}).await?;
+/// println!("{} revision(s) tested", reports.len());
+/// # Ok(()) }
+/// ```
 pub async fn stairway(
     db: &mut Db,
     h: &History,
@@ -199,6 +225,19 @@ pub async fn stairway(
 /// Applies the revisions `heads` name (and everything below them) on the
 /// scratch database `db`, and reads its schema: what the migrations say a
 /// database at those heads holds.
+///
+/// # Errors
+///
+/// As [`stairway`].
+///
+/// ```no_run
+/// # async fn doc(scratch: &mut braid::db::Db, history: &braid::history::History) -> Result<(), Box<dyn std::error::Error>> {
+/// let filter = braid::schema::Filter::new("braid_version", &[]);
+/// let heads = history.graph.heads();
+/// let snapshot = braid::verify::expected(scratch, history, &heads, &filter).await?;
+/// print!("{}", snapshot.to_sql());
+/// # Ok(()) }
+/// ```
 pub async fn expected(
     db: &mut Db,
     h: &History,

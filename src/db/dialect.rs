@@ -8,15 +8,18 @@ use crate::migration::split::Lexer;
 /// How one engine spells things.
 #[derive(Debug, Clone)]
 pub struct Dialect {
+    /// The engine.
     pub engine: Engine,
     /// `"schema"."braid_version"` (quoted, schema-qualified on PostgreSQL).
     pub version_table: String,
     /// The append-only history table, `<version_table>_history`.
     pub history_table: String,
+    /// The PostgreSQL schema of braid's tables.
     pub schema: Option<String>,
 }
 
 impl Dialect {
+    /// The dialect of `engine`, with braid's tables in `schema` (PostgreSQL) named after `version_table`.
     pub fn new(engine: Engine, schema: Option<&str>, version_table: &str) -> Dialect {
         // A schema only means something on PostgreSQL; MySQL's database is
         // in the URL and SQLite has one main database.
@@ -36,6 +39,7 @@ impl Dialect {
         }
     }
 
+    /// `ident` quoted for the engine.
     pub fn quote(&self, ident: &str) -> String {
         quote(self.engine, ident)
     }
@@ -45,6 +49,7 @@ impl Dialect {
         !matches!(self.engine, Engine::Mysql)
     }
 
+    /// A statement splitter that knows the engine's quoting.
     pub fn lexer(&self) -> Lexer {
         match self.engine {
             Engine::Postgres => Lexer::POSTGRES,
@@ -71,12 +76,14 @@ impl Dialect {
         }
     }
 
+    /// `CREATE SCHEMA IF NOT EXISTS` for the configured schema, if any.
     pub fn create_schema(&self) -> Option<String> {
         self.schema
             .as_ref()
             .map(|s| format!("CREATE SCHEMA IF NOT EXISTS {}", self.quote(s)))
     }
 
+    /// `CREATE TABLE IF NOT EXISTS` for the version table.
     pub fn create_version_table(&self) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(255) NOT NULL PRIMARY KEY)",
@@ -84,6 +91,7 @@ impl Dialect {
         )
     }
 
+    /// `CREATE TABLE IF NOT EXISTS` for the history table.
     pub fn create_history_table(&self) -> String {
         let id = match self.engine {
             Engine::Postgres => "id BIGSERIAL PRIMARY KEY",

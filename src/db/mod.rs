@@ -98,10 +98,13 @@ impl DbError {
 /// A connection an application already has (taken from a sqlx pool with
 /// `detach()`, or opened itself), for the library's migrator.
 pub enum Connection {
+    /// A SQLite connection.
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteConnection),
+    /// A PostgreSQL connection.
     #[cfg(feature = "postgres")]
     Postgres(PgConnection),
+    /// A MySQL or MariaDB connection.
     #[cfg(feature = "mysql")]
     Mysql(MySqlConnection),
 }
@@ -146,21 +149,32 @@ macro_rules! with_conn {
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
+    /// The row's id, in the order the rows were written.
     pub id: i64,
+    /// The revision.
     pub revision: String,
+    /// `up` or `down`.
     pub direction: String,
+    /// The file's checksum when it ran.
     pub checksum: Option<String>,
+    /// One of [`status`]'s values.
     pub status: String,
+    /// When the step started (RFC 3339).
     pub started_at: String,
 }
 
 /// History statuses. `pending` and `failed` block further runs until
 /// resolved; the others are records.
 pub mod status {
+    /// Started, not finished: blocks further runs.
     pub const PENDING: &str = "pending";
+    /// Finished and recorded.
     pub const DONE: &str = "done";
+    /// Failed outside a transaction: blocks further runs.
     pub const FAILED: &str = "failed";
+    /// Failed and rolled back: nothing left behind.
     pub const ROLLED_BACK: &str = "rolled_back";
+    /// A blocking step settled by `braid resolve`.
     pub const RESOLVED: &str = "resolved";
 }
 
@@ -183,6 +197,7 @@ fn now() -> String {
 /// A connection with its dialect.
 pub struct Db {
     conn: Conn,
+    /// How the engine spells braid's statements.
     pub dialect: Dialect,
     /// The version table's name as configured (unqualified).
     version_table_name: String,
@@ -205,6 +220,19 @@ pub type WaitingFn<'a> = &'a mut dyn FnMut(Option<String>);
 
 impl Db {
     /// Connects to the settings' database.
+    ///
+    /// # Errors
+    ///
+    /// The URL names an engine left out of the build, or the database cannot
+    /// be reached or refuses the connection.
+    ///
+    /// ```no_run
+    /// # async fn doc(settings: &braid::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut db = braid::db::Db::connect(settings).await?;
+    /// db.exec("SELECT 1").await?;
+    /// db.close().await;
+    /// # Ok(()) }
+    /// ```
     pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
         let engine = settings.url.engine().map_err(|message| DbError {
             connection: false,
@@ -242,7 +270,7 @@ impl Db {
 
     /// Wraps a connection the caller opened, with the version table (and
     /// PostgreSQL schema) to use.
-    pub async fn from_connection(
+    pub(crate) async fn from_connection(
         conn: Connection,
         schema: Option<&str>,
         version_table: &str,
@@ -276,7 +304,7 @@ impl Db {
     /// tenant): the session's settings are reset (what the last member's
     /// migrations SET goes), and the version tables, lock and search path
     /// become the schema's.
-    pub async fn switch_schema(&mut self, schema: Option<&str>) -> Result<(), DbError> {
+    pub(crate) async fn switch_schema(&mut self, schema: Option<&str>) -> Result<(), DbError> {
         if self.engine() == Engine::Postgres {
             self.exec("RESET ALL").await?;
         }
@@ -289,11 +317,22 @@ impl Db {
         Ok(())
     }
 
+    /// The connection's engine.
     pub fn engine(&self) -> Engine {
         self.dialect.engine
     }
 
     /// Runs SQL text as is (one or several statements, no parameters).
+    ///
+    /// # Errors
+    ///
+    /// The database's error for the first statement that fails.
+    ///
+    /// ```no_run
+    /// # async fn doc(db: &mut braid::db::Db) -> Result<(), Box<dyn std::error::Error>> {
+    /// db.exec("CREATE TABLE t (id integer); INSERT INTO t VALUES (1);").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn exec(&mut self, sql: &str) -> Result<(), DbError> {
         with_conn!(self, c => sqlx::raw_sql(sql).execute(&mut *c).await.map(|_| ()))?;
         Ok(())
@@ -356,7 +395,7 @@ impl Db {
     }
 
     /// Whether the version table exists (reading commands create nothing).
-    pub async fn has_version_table(&mut self) -> Result<bool, DbError> {
+    pub(crate) async fn has_version_table(&mut self) -> Result<bool, DbError> {
         let vt = &self.dialect.version_table;
         let (sql, name) = match self.engine() {
             // `to_regclass` takes the quoted, schema-qualified name.
@@ -378,7 +417,7 @@ impl Db {
 
     /// Creates the schema (PostgreSQL), the version table and the history
     /// table where missing.
-    pub async fn ensure_tables(&mut self) -> Result<(), DbError> {
+    pub(crate) async fn ensure_tables(&mut self) -> Result<(), DbError> {
         if let Some(schema) = self.dialect.schema.clone() {
             let exists = self
                 .count(
@@ -406,7 +445,7 @@ impl Db {
     }
 
     /// The revisions recorded as current heads, sorted.
-    pub async fn read_heads(&mut self) -> Result<Vec<String>, DbError> {
+    pub(crate) async fn read_heads(&mut self) -> Result<Vec<String>, DbError> {
         let sql = format!(
             "SELECT version_num FROM {} ORDER BY version_num",
             self.dialect.version_table
@@ -415,7 +454,11 @@ impl Db {
     }
 
     /// Replaces the recorded heads: deletes `removed`, inserts `added`.
-    pub async fn update_heads(&mut self, removed: &[&str], added: &[&str]) -> Result<(), DbError> {
+    pub(crate) async fn update_heads(
+        &mut self,
+        removed: &[&str],
+        added: &[&str],
+    ) -> Result<(), DbError> {
         let vt = self.dialect.version_table.clone();
         let p1 = self.dialect.param(1);
         let p2 = self.dialect.param(2);
@@ -436,7 +479,7 @@ impl Db {
     }
 
     /// Appends a history row and returns its id.
-    pub async fn insert_history(
+    pub(crate) async fn insert_history(
         &mut self,
         revision: &str,
         direction: &str,
@@ -455,7 +498,7 @@ impl Db {
     }
 
     /// Appends a history row.
-    pub async fn record_history(
+    pub(crate) async fn record_history(
         &mut self,
         revision: &str,
         direction: &str,
@@ -549,7 +592,7 @@ impl Db {
     }
 
     /// Sets a history row's status (and message), stamping its end time.
-    pub async fn finish_history(
+    pub(crate) async fn finish_history(
         &mut self,
         id: i64,
         status: &str,
@@ -579,7 +622,7 @@ impl Db {
 
     /// History rows that block a run: a step that started outside a
     /// transaction and did not finish.
-    pub async fn blocking_rows(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+    pub(crate) async fn blocking_rows(&mut self) -> Result<Vec<HistoryRow>, DbError> {
         let ht = self.dialect.history_table.clone();
         let sql = format!(
             "SELECT id, revision, direction, checksum, status, started_at FROM {ht} WHERE status IN ('{}', '{}') ORDER BY id",
@@ -591,7 +634,7 @@ impl Db {
 
     /// Every row that records a revision's content as applied (`up`,
     /// `stamp`, `accept`), oldest first.
-    pub async fn checksum_rows(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+    pub(crate) async fn checksum_rows(&mut self) -> Result<Vec<HistoryRow>, DbError> {
         let ht = self.dialect.history_table.clone();
         let sql = format!(
             "SELECT id, revision, direction, checksum, status, started_at FROM {ht} WHERE status = '{}' AND direction IN ('up', 'stamp', 'accept') AND checksum IS NOT NULL ORDER BY id",
@@ -621,7 +664,7 @@ impl Db {
 
     /// Starts a transaction. On SQLite this takes the write lock, waiting
     /// (and saying so once) while another process holds it.
-    pub async fn begin(
+    pub(crate) async fn begin(
         &mut self,
         timeout: Option<Duration>,
         waiting: WaitingFn<'_>,
@@ -658,11 +701,13 @@ impl Db {
         result
     }
 
-    pub async fn commit(&mut self) -> Result<(), DbError> {
+    /// Commits the open transaction.
+    pub(crate) async fn commit(&mut self) -> Result<(), DbError> {
         self.exec("COMMIT").await
     }
 
-    pub async fn rollback(&mut self) -> Result<(), DbError> {
+    /// Rolls back the open transaction.
+    pub(crate) async fn rollback(&mut self) -> Result<(), DbError> {
         self.exec("ROLLBACK").await
     }
 
@@ -673,7 +718,8 @@ impl Db {
         not(all(feature = "postgres", feature = "mysql")),
         allow(unused_variables, unreachable_code)
     )]
-    pub async fn lock(
+    /// Takes the migration lock, waiting at most `timeout`; `waiting` hears who holds it.
+    pub(crate) async fn lock(
         &mut self,
         timeout: Option<Duration>,
         waiting: WaitingFn<'_>,
@@ -769,7 +815,7 @@ impl Db {
     }
 
     /// Releases the run lock, if held.
-    pub async fn unlock(&mut self) -> Result<(), DbError> {
+    pub(crate) async fn unlock(&mut self) -> Result<(), DbError> {
         if !self.locked {
             return Ok(());
         }
@@ -798,6 +844,13 @@ impl Db {
     }
 
     /// Closes the connection cleanly.
+    ///
+    /// ```no_run
+    /// # async fn doc(settings: &braid::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
+    /// let db = braid::db::Db::connect(settings).await?;
+    /// db.close().await;
+    /// # Ok(()) }
+    /// ```
     pub async fn close(self) {
         let _ = match self.conn {
             #[cfg(feature = "sqlite")]

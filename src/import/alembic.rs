@@ -12,11 +12,17 @@ use crate::revision::{BranchLabel, RevisionId};
 /// One Alembic revision, as its file declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
+    /// The revision's file.
     pub path: PathBuf,
+    /// `revision`.
     pub id: String,
+    /// `down_revision` (one, several for a merge, none for a base).
     pub down_revisions: Vec<String>,
+    /// `branch_labels`.
     pub branch_labels: Vec<String>,
+    /// `depends_on`.
     pub depends_on: Vec<String>,
+    /// The message: the docstring's first line.
     pub message: Option<String>,
     /// RFC 3339, from the docstring's `Create Date:`.
     pub created: Option<jiff::Timestamp>,
@@ -28,8 +34,11 @@ pub struct Revision {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct FileError {
+    /// The file.
     pub path: PathBuf,
+    /// The line, when known.
     pub line: Option<usize>,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -266,10 +275,13 @@ pub fn read_versions(
 /// The SQL Alembic's offline mode gives for each revision, or why not.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct Offline {
+    /// The SQL of `upgrade()`.
     #[serde(default)]
     pub upgrade: Option<String>,
+    /// The SQL of `downgrade()`.
     #[serde(default)]
     pub downgrade: Option<String>,
+    /// Why Alembic could not produce it offline.
     #[serde(default)]
     pub error: Option<String>,
 }

@@ -15,14 +15,28 @@ use alembic::{FileError, Offline, Revision};
 /// Why an import wrote nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// Files that could not be read.
     #[error("{} problem{} in the Alembic revision files", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Files(Vec<FileError>),
+    /// The file exists (`--force` replaces it).
     #[error("{} already exists: pass --force to overwrite it", .0.display())]
     Exists(PathBuf),
+    /// Alembic failed to produce SQL.
     #[error("Alembic could not run the project ({ini}): {message}")]
-    Alembic { ini: PathBuf, message: String },
+    Alembic {
+        /// The Alembic configuration used.
+        ini: PathBuf,
+        /// Alembic's error.
+        message: String,
+    },
+    /// A file could not be written.
     #[error("cannot write {}: {message}", path.display())]
-    Write { path: PathBuf, message: String },
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be written.
+        message: String,
+    },
 }
 
 /// What an import wrote.

@@ -14,8 +14,11 @@
 /// A literal value, or a name the module refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
+    /// A string.
     Str(String),
+    /// `None`.
     None,
+    /// A tuple or list.
     List(Vec<Value>),
     /// A name or dotted name (`cli.EXPAND_BRANCH`).
     Name(String),
@@ -26,7 +29,9 @@ pub enum Value {
 /// A module-level assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
+    /// The name assigned.
     pub name: String,
+    /// The value.
     pub value: Value,
     /// The 1-based line of the assignment.
     pub line: usize,
@@ -35,11 +40,14 @@ pub struct Assignment {
 /// What a module declares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Module {
+    /// The module's docstring.
     pub docstring: Option<String>,
+    /// Its literal assignments, in order.
     pub assignments: Vec<Assignment>,
 }
 
 impl Module {
+    /// The last assignment to `name`.
     pub fn get(&self, name: &str) -> Option<&Assignment> {
         // The last assignment wins, as in Python.
         self.assignments.iter().rev().find(|a| a.name == name)
@@ -50,7 +58,9 @@ impl Module {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
 pub struct PyError {
+    /// The line.
     pub line: usize,
+    /// What is wrong.
     pub message: String,
 }
 

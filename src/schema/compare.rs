@@ -14,7 +14,9 @@ use super::{Column, Constraint, Index, Snapshot, Table, squash};
 /// Which equality a comparison asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Equality {
+    /// Everything counts, column order included.
     Strict,
+    /// What changes behaviour counts; column order, display widths and spelled-out defaults are notes.
     Equivalent,
 }
 
@@ -39,6 +41,7 @@ pub struct Difference {
     /// A part of the object (an enum value), when only that differs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub part: Option<String>,
+    /// How it differs.
     pub change: Change,
     /// Only strict equality sees it (column order, display width, a
     /// collation spelled out that is the default).

@@ -28,10 +28,14 @@ pub use compare::{Change, Difference, Equality};
 /// A schema, as one engine describes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The engine that described it (`sqlite`, `postgres`, `mysql`).
     pub engine: String,
+    /// Tables by name.
     pub tables: BTreeMap<String, Table>,
+    /// Views by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub views: BTreeMap<String, View>,
+    /// Sequences by name (PostgreSQL).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sequences: BTreeMap<String, Sequence>,
     /// PostgreSQL enum types and their labels, in order.
@@ -46,9 +50,12 @@ pub struct Snapshot {
     pub unsupported: Vec<String>,
 }
 
+/// A table: its columns, keys, constraints and indexes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
+    /// The columns, in table order.
     pub columns: Vec<Column>,
+    /// The primary key, if the table has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_key: Option<Constraint>,
     /// Unique, foreign key and check constraints, sorted by kind and name.
@@ -57,6 +64,7 @@ pub struct Table {
     /// Indexes that no constraint owns, sorted by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
+    /// The table's comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// The engine's own CREATE TABLE text where it keeps one (SQLite,
@@ -65,15 +73,19 @@ pub struct Table {
     pub create_sql: Option<String>,
 }
 
+/// A column of a table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
+    /// The column's name.
     pub name: String,
     /// 1-based position in the table.
     pub position: usize,
     /// The type as the server prints it.
     #[serde(rename = "type")]
     pub data_type: String,
+    /// Whether it accepts NULL.
     pub nullable: bool,
+    /// The default expression, as the server prints it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     /// `always` or `by default` (identity), `autoincrement`, `serial`.
@@ -86,20 +98,27 @@ pub struct Column {
     /// The collation, when it is not the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
+    /// The column's comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
+/// What a constraint enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConstraintKind {
+    /// `PRIMARY KEY`.
     PrimaryKey,
+    /// `UNIQUE`.
     Unique,
+    /// `FOREIGN KEY … REFERENCES`.
     ForeignKey,
+    /// `CHECK (…)`.
     Check,
 }
 
 impl ConstraintKind {
+    /// The kind in words (`foreign key`), for messages.
     pub fn noun(self) -> &'static str {
         match self {
             ConstraintKind::PrimaryKey => "primary key",
@@ -110,27 +129,35 @@ impl ConstraintKind {
     }
 }
 
+/// A table constraint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Constraint {
+    /// The constraint's name (made up by the engine when `generated_name`).
     pub name: String,
     /// The engine made the name up (`t_pkey`, `t_ibfk_1`,
     /// `sqlite_autoindex_t_1`, or no name at all): matched by definition.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generated_name: bool,
+    /// What it enforces.
     pub kind: ConstraintKind,
     /// The definition as the server prints it (`UNIQUE (email)`,
     /// `FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE`).
     pub definition: String,
 }
 
+/// An index that no constraint owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
+    /// The index's name.
     pub name: String,
+    /// The engine made the name up: matched by definition.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generated_name: bool,
+    /// Whether the index is unique.
     pub unique: bool,
     /// The indexed columns or expressions, as the server prints them.
     pub columns: String,
+    /// The `WHERE` of a partial index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
     /// The access method when it is not the engine's default (`gin`, …).
@@ -141,36 +168,52 @@ pub struct Index {
     pub create_sql: String,
 }
 
+/// A view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct View {
+    /// The query, as the server prints it.
     pub definition: String,
+    /// The view's comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The full CREATE VIEW text, for the SQL form. Not compared.
     #[serde(skip)]
     pub create_sql: String,
 }
 
+/// A sequence (PostgreSQL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sequence {
+    /// Its integer type.
     #[serde(rename = "type")]
     pub data_type: String,
+    /// The first value.
     pub start: String,
+    /// The step.
     pub increment: String,
+    /// The smallest value.
     pub min: String,
+    /// The largest value.
     pub max: String,
+    /// Whether it wraps around after the last value.
     pub cycle: bool,
     /// `table.column` for a sequence a column owns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_by: Option<String>,
 }
 
+/// A domain (PostgreSQL): a type with constraints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Domain {
+    /// The underlying type.
     #[serde(rename = "type")]
     pub data_type: String,
+    /// Whether it accepts NULL.
     pub nullable: bool,
+    /// The default expression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    /// Its `CHECK` expressions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<String>,
 }
@@ -195,6 +238,7 @@ impl Filter {
         }
     }
 
+    /// Whether a snapshot keeps the object named `name`.
     pub fn keeps(&self, name: &str) -> bool {
         !self.names.iter().any(|n| n == name) && !self.patterns.iter().any(|p| glob(p, name))
     }
@@ -217,6 +261,18 @@ fn glob(pattern: &str, name: &str) -> bool {
 
 /// Reads the schema of the database `db` is connected to (on PostgreSQL,
 /// the dialect's schema, or `public`).
+///
+/// # Errors
+///
+/// The catalog cannot be read.
+///
+/// ```no_run
+/// # async fn doc(db: &mut braid::db::Db) -> Result<(), Box<dyn std::error::Error>> {
+/// let filter = braid::schema::Filter::new("braid_version", &[]);
+/// let snapshot = braid::schema::introspect(db, &filter).await?;
+/// print!("{}", snapshot.to_json());
+/// # Ok(()) }
+/// ```
 pub async fn introspect(db: &mut Db, filter: &Filter) -> Result<Snapshot, DbError> {
     let mut snap = match db.engine() {
         Engine::Sqlite => sqlite::introspect(db).await?,
@@ -260,12 +316,14 @@ impl Snapshot {
         }
     }
 
+    /// The snapshot as pretty JSON, with a final newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
     }
 
+    /// Whether it holds no object at all.
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
             && self.views.is_empty()
@@ -278,6 +336,20 @@ impl Snapshot {
 /// The objects of `snap` that its own SQL form does not give back, read
 /// on `scratch` (an empty database of the same engine): what braid cannot
 /// compare faithfully. Skeema's self-check.
+///
+/// # Errors
+///
+/// The scratch database fails the SQL form or cannot be read.
+///
+/// ```no_run
+/// # async fn doc(db: &mut braid::db::Db, scratch: &mut braid::db::Db) -> Result<(), Box<dyn std::error::Error>> {
+/// let filter = braid::schema::Filter::new("braid_version", &[]);
+/// let snapshot = braid::schema::introspect(db, &filter).await?;
+/// for object in braid::schema::self_check(&snapshot, scratch, &filter).await? {
+///     eprintln!("not compared faithfully: {object}");
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn self_check(
     snap: &Snapshot,
     scratch: &mut Db,

@@ -23,12 +23,30 @@ const STALE: Duration = Duration::from_secs(3600);
 /// Why no scratch database could be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScratchError {
+    /// The dev server could not be reached.
     #[error("cannot connect to the scratch server {url}: {error}")]
-    Connect { url: String, error: DbError },
+    Connect {
+        /// The dev URL, password hidden.
+        url: String,
+        /// The error.
+        error: DbError,
+    },
+    /// The scratch database could not be created (a role without CREATEDB, …).
     #[error("cannot create a scratch database on {url}: {error}")]
-    Create { url: String, error: DbError },
+    Create {
+        /// The dev URL, password hidden.
+        url: String,
+        /// The error.
+        error: DbError,
+    },
+    /// The dev URL does not parse.
     #[error("the scratch URL {url} is not usable: {message}")]
-    Url { url: String, message: String },
+    Url {
+        /// The URL as given, password hidden.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl ScratchError {
@@ -56,6 +74,7 @@ enum Home {
 
 /// A scratch database and a connection to it.
 pub struct Scratch {
+    /// The connection to it.
     pub db: Db,
     home: Home,
     /// What to call it in messages (no password).
@@ -95,6 +114,19 @@ fn with_url(settings: &Settings, url: &str) -> Result<Settings, ScratchError> {
 impl Scratch {
     /// Makes a scratch database of the settings' engine, with the
     /// settings' schema and version table.
+    ///
+    /// # Errors
+    ///
+    /// [`ScratchError`]: the dev server cannot be reached, the database cannot
+    /// be created (a role without CREATEDB), the URL does not parse.
+    ///
+    /// ```no_run
+    /// # async fn doc(settings: &braid::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut scratch = braid::schema::scratch::Scratch::create(settings).await?;
+    /// scratch.db.exec("CREATE TABLE t (id integer)").await?;
+    /// scratch.drop().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn create(settings: &Settings) -> Result<Scratch, ScratchError> {
         let engine = settings.url.engine().map_err(|message| ScratchError::Url {
             url: settings.url.to_string(),
@@ -192,6 +224,17 @@ impl Scratch {
     }
 
     /// Closes the connection and drops the database.
+    ///
+    /// # Errors
+    ///
+    /// The server refused to drop it (the name is in the error).
+    ///
+    /// ```no_run
+    /// # async fn doc(settings: &braid::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
+    /// let scratch = braid::schema::scratch::Scratch::create(settings).await?;
+    /// scratch.drop().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn drop(self) -> Result<(), DbError> {
         self.db.close().await;
         match self.home {
@@ -240,6 +283,16 @@ async fn sweep(admin: &mut Db) {
 
 /// The scratch databases on the server `db` is connected to (for tests
 /// and for `make` targets that check nothing was left behind).
+///
+/// # Errors
+///
+/// The server's catalog cannot be read.
+///
+/// ```no_run
+/// # async fn doc(db: &mut braid::db::Db) -> Result<(), Box<dyn std::error::Error>> {
+/// assert!(braid::schema::scratch::list(db).await?.is_empty(), "a scratch database was left");
+/// # Ok(()) }
+/// ```
 pub async fn list(db: &mut Db) -> Result<Vec<String>, DbError> {
     let sql = match db.engine() {
         Engine::Postgres => {

@@ -13,7 +13,9 @@ use crate::revision::{BranchLabel, RevisionId};
 /// The loaded migrations and their graph.
 #[derive(Debug, Clone)]
 pub struct History {
+    /// Every migration file, in load order.
     pub migrations: Vec<Migration>,
+    /// The validated graph over them.
     pub graph: Graph,
 }
 
@@ -52,8 +54,10 @@ impl fmt::Display for LocatedProblem {
 /// Why a history could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HistoryError {
+    /// Files could not be read.
     #[error(transparent)]
     Load(#[from] LoadErrors),
+    /// The files do not form a valid graph.
     #[error("the revision graph is invalid ({} problem{})", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Graph(Vec<LocatedProblem>),
 }
@@ -62,7 +66,9 @@ pub enum HistoryError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("revision `{revision}` cannot be downgraded: {} has no `-- braid:down` section", path.display())]
 pub struct Irreversible {
+    /// The revision.
     pub revision: String,
+    /// Its file.
     pub path: PathBuf,
 }
 
@@ -70,8 +76,11 @@ pub struct Irreversible {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("revision `{revision}` is untranslated: {}:{line} has no SQL yet", path.display())]
 pub struct Untranslated {
+    /// The revision.
     pub revision: String,
+    /// Its file.
     pub path: PathBuf,
+    /// The line of its `-- braid:untranslated` mark.
     pub line: usize,
 }
 
@@ -97,6 +106,7 @@ impl History {
         Self::from_migrations(migrations)
     }
 
+    /// Builds the graph of loaded migrations.
     pub fn from_migrations(migrations: Vec<Migration>) -> Result<History, HistoryError> {
         match Graph::build(&migrations) {
             Ok(graph) => Ok(History { migrations, graph }),

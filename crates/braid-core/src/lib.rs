@@ -4,6 +4,8 @@
 //! module; the `braid-macros` crate validates embedded migrations with
 //! this same code at compile time.
 
+#![warn(missing_docs)]
+
 pub mod graph;
 pub mod history;
 pub mod migration;

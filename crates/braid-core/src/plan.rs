@@ -13,7 +13,9 @@ use crate::target::{self, DowngradeTarget, Target, TargetError};
 /// One revision to run, and how the recorded heads change after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
+    /// The revision.
     pub node: Node,
+    /// Applied or reverted.
     pub direction: Direction,
     /// Heads no longer recorded after this step.
     pub removed: Vec<Node>,
@@ -24,9 +26,13 @@ pub struct Step {
 /// An ordered list of steps from `before` to `after`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
+    /// Up or down.
     pub direction: Direction,
+    /// The heads before the first step.
     pub before: Vec<Node>,
+    /// The steps, in running order.
     pub steps: Vec<Step>,
+    /// The heads after the last step.
     pub after: Vec<Node>,
 }
 
@@ -46,6 +52,7 @@ impl Plan {
             .collect()
     }
 
+    /// Whether there is nothing to run.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }

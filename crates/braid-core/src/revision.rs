@@ -16,18 +16,32 @@ const RESERVED_WORDS: [&str; 3] = ["head", "heads", "base"];
 /// Why a string is not a valid revision id or branch label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
+    /// An empty id or label.
     #[error("{what} is empty")]
-    Empty { what: &'static str },
+    Empty {
+        /// `revision id` or `branch label`.
+        what: &'static str,
+    },
     #[error(
         "{what} `{name}` contains `{ch}`, which targets use (`@ - + :` and white space are not allowed)"
     )]
+    /// A character ids and labels may not hold.
     BadChar {
+        /// `revision id` or `branch label`.
         what: &'static str,
+        /// The name as given.
         name: String,
+        /// The character it may not hold.
         ch: char,
     },
+    /// A word of the target grammar (`head`, `base`, …).
     #[error("{what} `{name}` is a reserved word (`head`, `heads` and `base` are targets)")]
-    Reserved { what: &'static str, name: String },
+    Reserved {
+        /// `revision id` or `branch label`.
+        what: &'static str,
+        /// The reserved word.
+        name: String,
+    },
 }
 
 fn check(what: &'static str, name: &str) -> Result<(), NameError> {
@@ -59,12 +73,14 @@ fn check(what: &'static str, name: &str) -> Result<(), NameError> {
 pub struct RevisionId(String);
 
 impl RevisionId {
+    /// Checks and wraps a revision id.
     pub fn new(id: impl Into<String>) -> Result<Self, NameError> {
         let id = id.into();
         check("revision id", &id)?;
         Ok(Self(id))
     }
 
+    /// The id.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -102,12 +118,14 @@ impl AsRef<str> for RevisionId {
 pub struct BranchLabel(String);
 
 impl BranchLabel {
+    /// Checks and wraps a branch label.
     pub fn new(label: impl Into<String>) -> Result<Self, NameError> {
         let label = label.into();
         check("branch label", &label)?;
         Ok(Self(label))
     }
 
+    /// The label.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -123,11 +141,14 @@ impl fmt::Display for BranchLabel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
+    /// Applying.
     Up,
+    /// Reverting.
     Down,
 }
 
 impl Direction {
+    /// `up` or `down`.
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Up => "up",

@@ -8,6 +8,8 @@
 //! `braid init --build-script` writes a build.rs with
 //! `cargo:rerun-if-changed` on the directories.
 
+#![warn(missing_docs)]
+
 use std::path::{Path, PathBuf};
 
 use proc_macro::TokenStream;

@@ -25,22 +25,34 @@ pub use renames::Renames;
 pub enum Phase {
     /// `PRAGMA foreign_keys = OFF` before a SQLite rebuild.
     Prelude,
+    /// Drop what depends on what changes (views, foreign keys).
     DropDependents,
+    /// Drop indexes and constraints that go or change.
     DropIndexes,
+    /// Types and sequences.
     Types,
+    /// Create, alter, rename and drop tables and columns.
     Tables,
+    /// Indexes, unique and check constraints.
     Indexes,
+    /// Foreign keys, after every table they name exists.
     ForeignKeys,
+    /// Views.
     Views,
+    /// Comments.
     Comments,
+    /// Drop types and sequences nothing uses any more.
     Cleanup,
+    /// `PRAGMA foreign_keys = ON` after a SQLite rebuild.
     Postlude,
 }
 
 /// One statement of a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
+    /// When it runs.
     pub phase: Phase,
+    /// The statement, ending with `;`.
     pub sql: String,
     /// What this statement loses, when it loses data.
     pub loss: Option<String>,
@@ -52,6 +64,7 @@ pub struct Statement {
 /// must know about them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Script {
+    /// The statements, in running order.
     pub statements: Vec<Statement>,
     /// A drop and an add that look like a rename nobody declared.
     pub hints: Vec<String>,
@@ -60,6 +73,7 @@ pub struct Script {
 }
 
 impl Script {
+    /// Whether there is nothing to do.
     pub fn is_empty(&self) -> bool {
         self.statements.is_empty()
     }
@@ -72,6 +86,7 @@ impl Script {
             .collect()
     }
 
+    /// The risks of its statements (`may fail` notes).
     pub fn risks(&self) -> Vec<&str> {
         self.statements
             .iter()

@@ -64,6 +64,7 @@ impl Renames {
         r
     }
 
+    /// Adds `other`'s renames.
     pub fn extend(&mut self, other: Renames) {
         self.tables.extend(other.tables);
         self.columns.extend(other.columns);

@@ -24,10 +24,13 @@ pub type Node = NodeIndex<u32>;
 /// What one revision declares about its place in the graph.
 #[derive(Debug, Clone)]
 pub struct Record {
+    /// The revision id.
     pub id: RevisionId,
+    /// Its parents (`down_revisions`).
     pub parents: Vec<RevisionId>,
     /// Revision ids or branch labels.
     pub depends_on: Vec<String>,
+    /// The branch labels it declares.
     pub labels: Vec<BranchLabel>,
 }
 
@@ -35,9 +38,13 @@ pub struct Record {
 /// already holds the same facts (a parsed migration), so that building the
 /// graph copies nothing it does not keep.
 pub trait Declares {
+    /// The revision id.
     fn id(&self) -> &RevisionId;
+    /// The parents (`down_revisions`).
     fn parents(&self) -> &[RevisionId];
+    /// Revision ids or branch labels it depends on.
     fn depends_on(&self) -> &[String];
+    /// The branch labels it declares.
     fn labels(&self) -> &[BranchLabel];
 }
 
@@ -125,14 +132,17 @@ impl Graph {
         validate::build(records)
     }
 
+    /// The number of revisions.
     pub fn len(&self) -> usize {
         self.dag.node_count()
     }
 
+    /// Whether the graph has no revision.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// A node's revision id.
     pub fn id(&self, n: Node) -> &RevisionId {
         &self.dag[n]
     }
@@ -142,6 +152,7 @@ impl Graph {
         self.record[n.index()]
     }
 
+    /// The node of a full revision id.
     pub fn node(&self, id: &str) -> Option<Node> {
         self.sorted
             .binary_search_by(|n| self.dag[*n].as_str().cmp(id))
@@ -149,6 +160,7 @@ impl Graph {
             .map(|i| self.sorted[i])
     }
 
+    /// Every node, in topological order (parents first).
     pub fn nodes(&self) -> impl ExactSizeIterator<Item = Node> + '_ {
         self.dag.node_indices()
     }
@@ -158,22 +170,27 @@ impl Graph {
         &self.sorted
     }
 
+    /// A node's parents.
     pub fn parents(&self, n: Node) -> &[Node] {
         self.parents.get(n)
     }
 
+    /// The revisions a node depends on (`depends_on`).
     pub fn dependencies(&self, n: Node) -> &[Node] {
         self.deps.get(n)
     }
 
+    /// A node's children.
     pub fn children(&self, n: Node) -> &[Node] {
         self.children.get(n)
     }
 
+    /// The revisions that depend on a node.
     pub fn dependents(&self, n: Node) -> &[Node] {
         self.dependents.get(n)
     }
 
+    /// The labels a node declares itself (not those it inherits).
     pub fn own_labels(&self, n: Node) -> &[BranchLabel] {
         &self.own_labels[n.index()]
     }
@@ -183,6 +200,7 @@ impl Graph {
         &self.labels
     }
 
+    /// The node that declares `label`.
     pub fn label(&self, label: &str) -> Option<Node> {
         self.labels.get(label).copied()
     }
@@ -220,18 +238,22 @@ impl Graph {
             .collect()
     }
 
+    /// Whether no revision names it as a parent.
     pub fn is_head(&self, n: Node) -> bool {
         self.children(n).is_empty()
     }
 
+    /// Whether it has no parent.
     pub fn is_base(&self, n: Node) -> bool {
         self.parents(n).is_empty()
     }
 
+    /// Whether it has several children.
     pub fn is_branch_point(&self, n: Node) -> bool {
         self.children(n).len() > 1
     }
 
+    /// Whether it has several parents.
     pub fn is_merge_point(&self, n: Node) -> bool {
         self.parents(n).len() > 1
     }

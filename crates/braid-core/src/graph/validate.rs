@@ -14,34 +14,55 @@ use crate::revision::{BranchLabel, RevisionId};
 /// to [`Graph::build`], so the caller can name the files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GraphProblem {
+    /// Two files declare one revision id.
     DuplicateRevision {
+        /// The id.
         id: RevisionId,
+        /// The records (files) declaring it.
         records: Vec<usize>,
     },
+    /// A `down_revisions` entry names no revision.
     MissingParent {
+        /// The revision naming the parent.
         revision: RevisionId,
+        /// Its record.
         record: usize,
+        /// The parent that does not exist.
         parent: RevisionId,
     },
+    /// A `depends_on` entry names no revision or label.
     MissingDependency {
+        /// The revision naming the dependency.
         revision: RevisionId,
+        /// Its record.
         record: usize,
+        /// The dependency that does not exist.
         dependency: String,
     },
+    /// Revisions that name each other round in a circle.
     Cycle {
         /// Each revision names the next one as a parent or dependency; the
         /// last names the first.
         path: Vec<RevisionId>,
+        /// The records of the revisions on the cycle.
         records: Vec<usize>,
     },
+    /// Two revisions declare one label.
     LabelTwice {
+        /// The label.
         label: BranchLabel,
+        /// The two revisions declaring it.
         revisions: [RevisionId; 2],
+        /// Their records.
         records: [usize; 2],
     },
+    /// A label spelled like a revision id.
     LabelIsRevision {
+        /// The label.
         label: BranchLabel,
+        /// The revision whose id it is.
         revision: RevisionId,
+        /// The records of the label's revision and of that revision.
         records: [usize; 2],
     },
 }
@@ -125,6 +146,7 @@ impl fmt::Display for GraphProblem {
 /// Every problem found in the graph.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct GraphError {
+    /// Every problem found, in file order.
     pub problems: Vec<GraphProblem>,
 }
 

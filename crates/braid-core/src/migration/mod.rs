@@ -26,22 +26,32 @@ use crate::revision::{BranchLabel, RevisionId};
 /// One migration file, parsed and validated on its own.
 #[derive(Debug, Clone)]
 pub struct Migration {
+    /// The file.
     pub path: PathBuf,
+    /// `revision`.
     pub id: RevisionId,
+    /// `down_revisions`: the parents.
     pub down_revisions: Vec<RevisionId>,
+    /// `branch_labels`.
     pub branch_labels: Vec<BranchLabel>,
     /// Revision ids or branch labels; the graph resolves them.
     pub depends_on: Vec<String>,
+    /// `message`.
     pub message: Option<String>,
+    /// `created`.
     pub created: Option<String>,
+    /// `transactional` (default true): whether each section runs in one transaction.
     pub transactional: bool,
     /// The file's text with line endings normalized to `\n`.
     pub source: String,
+    /// The `-- braid:up` section.
     pub up: Section,
+    /// The `-- braid:down` section, when the file has one.
     pub down: Option<Section>,
     /// The line of a `-- braid:untranslated` mark: an imported revision
     /// whose SQL could not be produced, which nothing may run.
     pub untranslated: Option<usize>,
+    /// blake3 of the text, line endings normalized.
     pub checksum: Checksum,
 }
 
@@ -70,14 +80,17 @@ impl Migration {
             .map(|i| i + 1)
     }
 
+    /// The up section's SQL.
     pub fn up_sql(&self) -> &str {
         &self.source[self.up.range.clone()]
     }
 
+    /// The down section's SQL, if any.
     pub fn down_sql(&self) -> Option<&str> {
         self.down.as_ref().map(|s| &self.source[s.range.clone()])
     }
 
+    /// The section of a direction.
     pub fn section(&self, direction: crate::revision::Direction) -> Option<&Section> {
         match direction {
             crate::revision::Direction::Up => Some(&self.up),
@@ -85,6 +98,7 @@ impl Migration {
         }
     }
 
+    /// The SQL of a direction.
     pub fn sql(&self, direction: crate::revision::Direction) -> Option<&str> {
         self.section(direction)
             .map(|s| &self.source[s.range.clone()])
@@ -94,13 +108,18 @@ impl Migration {
 /// A problem with one migration file, located as precisely as it is known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct LoadError {
+    /// The file.
     pub path: PathBuf,
+    /// The 1-based line, when known.
     pub line: Option<usize>,
+    /// The 1-based column, when known.
     pub column: Option<usize>,
+    /// What is wrong.
     pub message: String,
 }
 
 impl LoadError {
+    /// An error at `path`, `line`.
     pub fn new(path: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
         Self {
             path: path.to_owned(),
@@ -110,6 +129,7 @@ impl LoadError {
         }
     }
 
+    /// With a column.
     pub fn at(mut self, column: Option<usize>) -> Self {
         self.column = column;
         self

@@ -24,14 +24,17 @@ pub struct Lexer {
 }
 
 impl Lexer {
+    /// PostgreSQL: dollar quoting.
     pub const POSTGRES: Lexer = Lexer {
         dollar_quotes: true,
         backslash_escapes: false,
     };
+    /// MySQL: backslash escapes in strings.
     pub const MYSQL: Lexer = Lexer {
         dollar_quotes: false,
         backslash_escapes: true,
     };
+    /// SQLite: plain quoting.
     pub const SQLITE: Lexer = Lexer {
         dollar_quotes: false,
         backslash_escapes: false,

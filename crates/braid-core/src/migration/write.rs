@@ -5,14 +5,21 @@
 /// What a new file declares.
 #[derive(Debug, Clone)]
 pub struct NewRevision {
+    /// The revision id.
     pub id: String,
+    /// Its parents.
     pub down_revisions: Vec<String>,
+    /// Its branch labels.
     pub branch_labels: Vec<String>,
+    /// Its dependencies.
     pub depends_on: Vec<String>,
+    /// The message.
     pub message: String,
+    /// When it was made.
     pub created: jiff::Timestamp,
     /// The up and down SQL (empty for a new hand-written revision).
     pub up: String,
+    /// The down section's SQL.
     pub down: String,
 }
 
@@ -124,6 +131,7 @@ pub fn file_name_for(id: &str, message: &str, created: Option<jiff::Timestamp>) 
     }
 }
 
+/// The file's text for a new revision.
 pub fn render_new(rev: &NewRevision) -> String {
     let created = rev.created.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut out = render_header(

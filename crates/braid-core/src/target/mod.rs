@@ -18,15 +18,20 @@ pub use resolve::{
 /// What a target names, before the graph is consulted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum What {
+    /// `base`: before the first revision.
     Base,
+    /// `head`: the one head.
     Head,
+    /// `heads`: every head.
     Heads,
     /// A full revision id or a prefix of one.
     Rev(String),
     /// `+N` / `-N` from the current heads (`anchor` is `None`) or from a
     /// named revision (`head`, `base` or an id).
     Relative {
+        /// The revision counted from (`head`, `base`, an id); `None` for the current heads.
         anchor: Option<String>,
+        /// How many steps, up (positive) or down (negative).
         steps: i64,
     },
 }
@@ -34,8 +39,11 @@ pub enum What {
 /// A parsed target: an optional `LABEL@` and what follows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// The target as written.
     pub text: String,
+    /// The `LABEL@` part.
     pub label: Option<String>,
+    /// What follows it.
     pub what: What,
 }
 
@@ -98,52 +106,115 @@ impl fmt::Display for Target {
 /// Why a target could not be parsed or resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
+    /// The text does not parse; `column` is 1-based.
     #[error("invalid target `{input}` at column {column}: {message}")]
     Syntax {
+        /// The target as given.
         input: String,
+        /// The 1-based column of the problem.
         column: usize,
+        /// What is wrong there.
         message: String,
     },
+    /// `head` with several heads.
     #[error("`{target}` is ambiguous: there are {} heads ({})", heads.len(), heads.join(", "))]
-    MultipleHeads { target: String, heads: Vec<String> },
+    MultipleHeads {
+        /// The target as given.
+        target: String,
+        /// The heads.
+        heads: Vec<String>,
+    },
+    /// A prefix that several revision ids start with.
     #[error("revision prefix `{prefix}` is ambiguous: it matches {}", candidates.join(", "))]
     AmbiguousPrefix {
+        /// The prefix.
         prefix: String,
+        /// The ids starting with it.
         candidates: Vec<String>,
     },
+    /// No revision id starts with it.
     #[error("no revision `{0}` (no revision id starts with it)")]
     UnknownRevision(String),
+    /// No such branch label; `known` lists those there are.
     #[error("no branch label `{label}`{}", known_list(known))]
-    UnknownLabel { label: String, known: Vec<String> },
+    UnknownLabel {
+        /// The label.
+        label: String,
+        /// The labels the history declares.
+        known: Vec<String>,
+    },
+    /// `LABEL@REV` with a revision off that branch.
     #[error("revision `{revision}` is not on branch `{label}`")]
-    NotOnBranch { revision: String, label: String },
+    NotOnBranch {
+        /// The revision.
+        revision: String,
+        /// The branch label.
+        label: String,
+    },
+    /// `LABEL@head` for a branch with no revision.
     #[error("`{target}` has no head: no revision is on branch `{label}`")]
-    NoHead { target: String, label: String },
+    NoHead {
+        /// The target as given.
+        target: String,
+        /// The branch label.
+        label: String,
+    },
+    /// A relative step walks past the base or a head.
     #[error("`{target}` goes past the {end}: {walked} of {wanted} steps are possible from {from}")]
     PastEnd {
+        /// The target as given.
         target: String,
+        /// `base` or `head`.
         end: &'static str,
+        /// Where the walk started.
         from: String,
+        /// Steps possible.
         walked: i64,
+        /// Steps asked for.
         wanted: i64,
     },
+    /// A relative step reaches a branch or merge point with several ways on.
     #[error("`{target}` is ambiguous: `{from}` has several {what} ({})", candidates.join(", "))]
     AmbiguousWalk {
+        /// The target as given.
         target: String,
+        /// Where the walk could not go on.
         from: String,
+        /// `children` or `parents`.
         what: &'static str,
+        /// The ways on.
         candidates: Vec<String>,
     },
+    /// A relative step from the current revision, with several current heads.
     #[error("`{target}` is ambiguous: the database has several current heads ({})", heads.join(", "))]
-    AmbiguousCurrent { target: String, heads: Vec<String> },
+    AmbiguousCurrent {
+        /// The target as given.
+        target: String,
+        /// The current heads.
+        heads: Vec<String>,
+    },
+    /// A relative step from the current revision, with nothing applied.
     #[error("`{target}` counts from the current revision, but nothing is applied")]
-    NothingApplied { target: String },
+    NothingApplied {
+        /// The target as given.
+        target: String,
+    },
+    /// A target the command cannot go to in its direction.
     #[error("`{target}` {message}")]
-    WrongDirection { target: String, message: String },
+    WrongDirection {
+        /// The target as given.
+        target: String,
+        /// Why it goes the wrong way.
+        message: String,
+    },
+    /// A downgrade target that is not a current head nor below one.
     #[error("`{target}` is not a valid downgrade target from the current heads ({}): {why}", if heads.is_empty() { "none, the database is at base".to_owned() } else { heads.join(", ") })]
     NotDowngradeTarget {
+        /// The target as given.
         target: String,
+        /// The current heads.
         heads: Vec<String>,
+        /// Why it is not one.
         why: &'static str,
     },
 }

@@ -18,7 +18,9 @@ enum Pos {
 /// branch of `label` when one is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DowngradeTarget {
+    /// The node carrying the branch label, when the target names one.
     pub label: Option<Node>,
+    /// The revision to stop at; `None` for base.
     pub target: Option<Node>,
 }
 
