@@ -34,18 +34,41 @@ fn example() -> PathBuf {
     p
 }
 
-#[test]
-fn the_embedded_application_and_the_cli_agree() {
-    let p = Project::new();
-    let url = format!("sqlite://{}/app.db?mode=rwc", p.path().display());
-    let out = Command::new(example()).arg(&url).output().unwrap();
+/// Runs an application binary on `url`; it must succeed. Its stdout.
+fn start(app: &std::path::Path, url: &str) -> String {
+    let out = Command::new(app).arg(url).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The CLI, in `p` (whose braid.toml names the same files), on the
+/// database an application migrated: nothing pending, no checksum
+/// complaint, the example history's head current.
+fn cli_agrees(p: &Project, url: &str) {
+    let check = p.run(&["--url", url, "check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("1 current head, 0 pending revisions")
+            && !check.stdout.contains("changed"),
+        "{}",
+        check.stdout
+    );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        p.run(&["--url", url, "current"]).stdout,
+        "5ac0e6d2f918 (auth, catalog, core) (head)\n"
+    );
+}
+
+#[test]
+fn the_embedded_application_and_the_cli_agree() {
+    let p = Project::new();
+    let url = format!("sqlite://{}/app.db?mode=rwc", p.path().display());
+    assert_eq!(
+        start(&example(), &url),
         "applied 7 revisions; at 5ac0e6d2f918\n"
     );
     // The CLI on the same database, with the same files: nothing pending,
@@ -59,22 +82,10 @@ fn the_embedded_application_and_the_cli_agree() {
                 .display()
         ),
     );
-    let check = p.run(&["--url", &url, "check"]);
-    assert_eq!(check.code, 0, "{}", check.stderr);
-    assert!(
-        check.stdout.contains("1 current head, 0 pending revisions"),
-        "{}",
-        check.stdout
-    );
-    let current = p.run(&["--url", &url, "current"]);
-    assert_eq!(
-        current.stdout,
-        "5ac0e6d2f918 (auth, catalog, core) (head)\n"
-    );
+    cli_agrees(&p, &url);
     // Started again: already at head.
-    let out = Command::new(example()).arg(&url).output().unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        start(&example(), &url),
         "applied 0 revisions; at 5ac0e6d2f918\n"
     );
 }
@@ -373,36 +384,13 @@ async fn main() {
 
     let bin = target.join("debug").join("braid_app");
     let url = format!("sqlite://{}/app.db?mode=rwc", app.path().display());
-    let first = Command::new(&bin).arg(&url).output().unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&first.stdout),
-        "applied 7; at 5ac0e6d2f918\n"
-    );
-    let check = app.run(&["--url", &url, "check"]);
-    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
-    assert!(
-        check.stdout.contains("0 pending revisions") && !check.stdout.contains("changed"),
-        "{}",
-        check.stdout
-    );
-    assert_eq!(
-        app.run(&["--url", &url, "current"]).stdout,
-        "5ac0e6d2f918 (auth, catalog, core) (head)\n"
-    );
+    assert_eq!(start(&bin, &url), "applied 7; at 5ac0e6d2f918\n");
+    cli_agrees(&app, &url);
     // The CLI takes one revision back; the application, started again,
     // re-applies exactly that one.
     let down = app.run(&["--url", &url, "downgrade", "-1"]);
     assert_eq!(down.code, 0, "{}", down.stderr);
-    let again = Command::new(&bin).arg(&url).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&again.stdout),
-        "applied 1; at 5ac0e6d2f918\n"
-    );
+    assert_eq!(start(&bin, &url), "applied 1; at 5ac0e6d2f918\n");
     // A URL for an engine it was built without: a clear error, exit 1.
     let pg = Command::new(&bin)
         .arg("postgres://postgres@127.0.0.1:5432/postgres")
