@@ -28,6 +28,9 @@ tokio = { version = "1", features = ["rt", "macros"] }
 
 [profile.release]
 strip = true
+
+# Not a member of braid's workspace, which holds target/.
+[workspace]
 TOML
   cat > "$work/$app/src/main.rs" <<'RS'
 #[tokio::main(flavor = "current_thread")]

@@ -249,14 +249,12 @@ fn sorted_ids(h: &History, nodes: &[Node]) -> Vec<String> {
 }
 
 /// The recorded checksum of every revision, from the history.
-fn recorded_checksums(rows: &[HistoryRow]) -> HashMap<&str, &str> {
-    rows.iter()
-        .filter_map(|r| r.checksum.as_deref().map(|c| (r.revision.as_str(), c)))
-        .collect()
+fn recorded_checksums(rows: &[(String, String)]) -> HashMap<&str, &str> {
+    rows.iter().map(|(r, c)| (r.as_str(), c.as_str())).collect()
 }
 
 /// Applied files whose checksum differs from the one recorded when they ran.
-fn changed_files(h: &History, applied: &[bool], rows: &[HistoryRow]) -> Vec<ChangedFile> {
+fn changed_files(h: &History, applied: &[bool], rows: &[(String, String)]) -> Vec<ChangedFile> {
     let recorded = recorded_checksums(rows);
     let mut out = Vec::new();
     for &n in h.graph.sorted_nodes() {

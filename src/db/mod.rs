@@ -632,15 +632,33 @@ impl Db {
         self.history_rows(&sql).await
     }
 
-    /// Every row that records a revision's content as applied (`up`,
-    /// `stamp`, `accept`), oldest first.
-    pub(crate) async fn checksum_rows(&mut self) -> Result<Vec<HistoryRow>, DbError> {
+    /// (revision, checksum) of every row that records a revision's content
+    /// as applied (`up`, `stamp`, `accept`), oldest first.
+    pub(crate) async fn checksum_rows(&mut self) -> Result<Vec<(String, String)>, DbError> {
         let ht = self.dialect.history_table.clone();
-        let sql = format!(
-            "SELECT id, revision, direction, checksum, status, started_at FROM {ht} WHERE status = '{}' AND direction IN ('up', 'stamp', 'accept') AND checksum IS NOT NULL ORDER BY id",
+        let filter = format!(
+            "FROM {ht} WHERE status = '{}' AND direction IN ('up', 'stamp', 'accept') AND checksum IS NOT NULL",
             status::DONE
         );
-        self.history_rows(&sql).await
+        // SQLite hands each row across sqlx's worker thread: at a thousand
+        // applied revisions that was most of an embedded application's
+        // start-up. One row instead (ids and checksums hold no space or
+        // newline).
+        if self.engine() == Engine::Sqlite {
+            let sql = format!(
+                "SELECT group_concat(revision || ' ' || checksum, char(10) ORDER BY id) {filter}"
+            );
+            let joined: Option<String> =
+                with_conn!(self, c => sqlx::query_scalar(&sql).fetch_one(&mut *c).await)?;
+            return Ok(joined
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(r, c)| (r.to_owned(), c.to_owned()))
+                .collect());
+        }
+        let sql = format!("SELECT revision, checksum {filter} ORDER BY id");
+        Ok(with_conn!(self, c => sqlx::query_as(&sql).fetch_all(&mut *c).await)?)
     }
 
     async fn history_rows(&mut self, sql: &str) -> Result<Vec<HistoryRow>, DbError> {
