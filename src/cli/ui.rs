@@ -209,7 +209,7 @@ impl braid::fleet::FleetObserver for FleetProgress {
             let bar = self.in_flight.entry(member.to_owned()).or_insert_with(|| {
                 let bar = multi.insert_before(overall, ProgressBar::new_spinner());
                 bar.set_style(
-                    ProgressStyle::with_template("  {spinner} {prefix}: {msg}")
+                    ProgressStyle::with_template("  {spinner} {prefix}: {msg} [{elapsed}]")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 bar.set_prefix(member.to_owned());
