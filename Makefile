@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet run clean services \
+.PHONY: build install man test alembic-check release-check package-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -70,10 +70,15 @@ test: services .venv-bench/bin/alembic
 	$(CARGO) test --workspace --all-features
 	$(MAKE) --no-print-directory alembic-check
 	$(MAKE) --no-print-directory release-check
+	$(MAKE) --no-print-directory package-check
 
 ## release-check: the binary `make build` gives is stripped and under 20 MB
 release-check: build
 	bash scripts/release-check.sh target/release/braid
+
+## package-check: every crate of the workspace packages for crates.io
+package-check:
+	$(CARGO) package --workspace --no-verify --allow-dirty --quiet
 
 ## alembic-check: graph-fixtures/ answers compared with Alembic's RevisionMap
 alembic-check: .venv-bench/bin/alembic
