@@ -992,3 +992,96 @@ fn bad_desired_schemas_and_sources_are_named_and_write_nothing() {
     }
     assert_eq!(scratch_left(), Vec::<String>::new());
 }
+
+/// `braid diff URL URL`: two live PostgreSQL databases compared as migra
+/// does, the script proven on a copy of the first (its rows emptied), or
+/// on its SQL form while someone else is connected to it.
+#[test]
+fn two_databases_are_diffed_and_the_script_proven() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (a, b) = (unique("braid_dfa"), unique("braid_dfb"));
+    let server = PG.trim_end_matches("/test");
+    let admin = |sql: String| {
+        rt().block_on(async {
+            let mut c = sqlx::PgConnection::connect(PG).await.unwrap();
+            sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
+        })
+    };
+    let on = |db: &str, sql: &str| {
+        let url = format!("{server}/{db}");
+        let sql = sql.to_owned();
+        rt().block_on(async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
+        })
+    };
+    admin(format!("CREATE DATABASE {a}"));
+    admin(format!("CREATE DATABASE {b}"));
+    on(
+        &a,
+        "CREATE SCHEMA app; CREATE TABLE app.users (id integer PRIMARY KEY, email text);
+         INSERT INTO app.users VALUES (1, 'a@example.com');",
+    );
+    on(
+        &b,
+        "CREATE SCHEMA app; CREATE TABLE app.users (id integer PRIMARY KEY, email text, name text NOT NULL);
+         CREATE INDEX ix_users_email ON app.users (email);",
+    );
+    let p = Project::new();
+    p.write(
+        "braid.toml",
+        &format!("[database]\nurl = \"{PG}\"\nschema = \"app\"\n"),
+    );
+    let (url_a, url_b) = (format!("{server}/{a}"), format!("{server}/{b}"));
+    // A NOT NULL column without a default: proven on empty tables (the
+    // copy's row would make it fail), the risk named.
+    let r = p.run(&["diff", &url_a, &url_b]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("ADD COLUMN \"name\" text NOT NULL;"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("CREATE INDEX ix_users_email"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("may fail"), "{}", r.stderr);
+    // Someone connected to the first database: no copy, the same answer.
+    let held = rt();
+    let busy = held.block_on(sqlx::PgConnection::connect(&url_a)).unwrap();
+    let again = p.run(&["diff", &url_a, &url_b]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout, r.stdout);
+    held.block_on(busy.close()).unwrap();
+    // Applied to the first (its row given a name), nothing is left to do.
+    on(
+        &a,
+        &format!(
+            "SET search_path TO app; {}",
+            r.stdout
+                .replace("text NOT NULL;", "text NOT NULL DEFAULT 'x';")
+        ),
+    );
+    let same = p.run(&["diff", &url_a, &url_b, "--exit-code"]);
+    assert_eq!(same.code, 1, "the default differs: {}", same.stdout);
+    on(&a, "ALTER TABLE app.users ALTER COLUMN name DROP DEFAULT");
+    let same = p.run(&["diff", &url_a, &url_b, "--exit-code"]);
+    assert_eq!(same.code, 0, "{}{}", same.stdout, same.stderr);
+    assert_eq!(same.stdout, "");
+    // Another engine's URL, and a server that is not there: named, exit 1.
+    let r = p.run(&["diff", &format!("{MY}/test"), &url_b]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("is not a PostgreSQL database"),
+        "{}",
+        r.stderr
+    );
+    let r = p.run(&["diff", "postgres://postgres@127.0.0.1:1/x", &url_b]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("cannot connect to"), "{}", r.stderr);
+    assert_eq!(scratch_left(), Vec::<String>::new());
+    admin(format!("DROP DATABASE {a} WITH (FORCE)"));
+    admin(format!("DROP DATABASE {b} WITH (FORCE)"));
+}

@@ -19,8 +19,9 @@ use crate::cli::{CommandError, Ctx, out, out_json};
 pub struct Args {
     /// The schema to start from: `migrations` (every revision to the one
     /// head applied on a scratch database), `migrations@TARGET`,
-    /// `database` (the database at the URL), `schema` (`[schema]
-    /// desired`), or a `.sql` file or a directory of them.
+    /// `database` (the database at the URL), another database's URL (of
+    /// the same engine), `schema` (`[schema] desired`), or a `.sql` file
+    /// or a directory of them.
     from: String,
     /// The schema to reach, as FROM.
     to: String,
@@ -36,12 +37,19 @@ pub struct Args {
 }
 
 /// A schema built from a source: its snapshot, the renames its files
-/// declare, and the scratch database that holds it (none for `database`).
+/// declare, and the scratch database that holds it (none for a database).
 pub struct Built {
     pub snap: Snapshot,
     pub renames: Renames,
     pub scratch: Option<usize>,
+    /// A PostgreSQL database read as it is (`database`, a URL), small
+    /// enough that the proof's scratch database may be a copy of it.
+    pub template: Option<String>,
 }
+
+/// Databases up to this size are copied for the proof instead of being
+/// rebuilt from their SQL form; a larger one (data) is not copied.
+const TEMPLATE_LIMIT: u64 = 64 << 20;
 
 pub fn autogen_error(e: AutogenError) -> CommandError {
     match e {
@@ -133,23 +141,8 @@ async fn build_into(
     slot: &mut Option<Scratch>,
 ) -> Result<Built, CommandError> {
     let filter = filter(ctx);
-    if source == "database" {
-        if !ctx.has_database() {
-            return Err(CommandError::new(format!(
-                "no database at {}",
-                ctx.settings.url
-            )));
-        }
-        let mut db = ctx.connect().await?;
-        let snap = schema::introspect(&mut db, &filter).await;
-        db.close().await;
-        let snap = snap
-            .map_err(|e| CommandError::new("cannot read the database's schema").cause(e.message))?;
-        return Ok(Built {
-            snap,
-            renames: Renames::default(),
-            scratch: None,
-        });
+    if source == "database" || source.contains("://") {
+        return read_database(ctx, source, &filter).await;
     }
     let paths: Vec<PathBuf> = if source == "schema" {
         if ctx.settings.schema_desired.is_empty() {
@@ -164,7 +157,7 @@ async fn build_into(
         vec![ctx.cwd.join(source)]
     } else {
         return Err(CommandError::new(format!(
-            "unknown schema source `{source}`: expected `migrations`, `migrations@TARGET`, `database`, `schema`, or a .sql file or directory"
+            "unknown schema source `{source}`: expected `migrations`, `migrations@TARGET`, `database`, a database URL, `schema`, or a .sql file or directory"
         )));
     };
     let migrations = (source == "migrations" || source.starts_with("migrations@")).then(|| {
@@ -214,6 +207,50 @@ async fn build_into(
         renames,
         // Set to its place in the caller's list by `keep`.
         scratch: Some(usize::MAX),
+        template: None,
+    })
+}
+
+/// A database read as it is: `database` (the configured one) or a URL of
+/// the configured engine (another database, as migra compares two).
+async fn read_database(
+    ctx: &Ctx,
+    source: &str,
+    filter: &schema::Filter,
+) -> Result<Built, CommandError> {
+    let mut settings = ctx.settings.clone();
+    if source != "database" {
+        settings.url = braid::config::DatabaseUrl::parse(source)
+            .map_err(|m| CommandError::new(format!("invalid schema source URL: {m}")))?;
+        let (want, got) = (ctx.settings.url.engine(), settings.url.engine());
+        if want.is_ok() && got != want {
+            return Err(CommandError::new(format!(
+                "schema source {} is not a {} database like {}: diff compares schemas of one engine",
+                settings.url,
+                want.map(|e| e.name()).unwrap_or_default(),
+                ctx.settings.url
+            )));
+        }
+    } else if !ctx.has_database() {
+        return Err(CommandError::new(format!(
+            "no database at {}",
+            ctx.settings.url
+        )));
+    }
+    let mut db = braid::db::Db::connect(&settings).await.map_err(|e| {
+        CommandError::new(format!("cannot connect to {}", settings.url)).cause(e.message)
+    })?;
+    let snap = schema::introspect(&mut db, filter).await;
+    let template = braid::schema::scratch::copyable(&mut db, TEMPLATE_LIMIT).await;
+    db.close().await;
+    let snap = snap.map_err(|e| {
+        CommandError::new(format!("cannot read the schema of {}", settings.url)).cause(e.message)
+    })?;
+    Ok(Built {
+        snap,
+        renames: Renames::default(),
+        scratch: None,
+        template,
     })
 }
 
@@ -240,14 +277,38 @@ pub async fn scripts(
     let index = match from.scratch {
         Some(i) => i,
         None => {
-            scratches.push(make_scratch(ctx, dev_url).await?);
+            // A copy of the database itself where the server allows it
+            // (nobody else connected, the same server); else its SQL form.
+            let copy = match &from.template {
+                Some(name) => copy_scratch(ctx, dev_url, name).await,
+                None => None,
+            };
+            let copied = copy.is_some();
+            scratches.push(match copy {
+                Some(s) => s,
+                None => make_scratch(ctx, dev_url).await?,
+            });
             let i = scratches.len() - 1;
-            autogen::run_sql(&mut scratches[i].db, &from.snap.to_sql())
-                .await
-                .map_err(|e| {
-                    CommandError::new("cannot build the database's schema on a scratch database")
+            if copied {
+                // The proof runs on empty tables, as on a schema built from
+                // its SQL form.
+                let tables = from.snap.tables.keys().map(String::as_str);
+                braid::schema::scratch::empty(&mut scratches[i].db, tables)
+                    .await
+                    .map_err(|e| {
+                        CommandError::new("cannot empty the copy of the database").cause(e.message)
+                    })?;
+            }
+            if !copied {
+                autogen::run_sql(&mut scratches[i].db, &from.snap.to_sql())
+                    .await
+                    .map_err(|e| {
+                        CommandError::new(
+                            "cannot build the database's schema on a scratch database",
+                        )
                         .cause(e.message)
-                })?;
+                    })?;
+            }
             i
         }
     };
@@ -267,6 +328,17 @@ pub async fn scripts(
         return Err(e);
     }
     Ok((up, down, notes))
+}
+
+/// A scratch database copied from `template` on the dev server, or `None`
+/// when the server refuses (someone is connected to it, it lives on
+/// another server).
+async fn copy_scratch(ctx: &Ctx, dev_url: Option<&str>, template: &str) -> Option<Scratch> {
+    let mut settings = ctx.settings.clone();
+    if let Some(u) = dev_url {
+        settings.dev_url = Some(u.to_owned());
+    }
+    Scratch::copy_of(&settings, Some(template)).await.ok()
 }
 
 /// Warnings about a script on stderr: data loss, risks, rename hints.

@@ -76,6 +76,7 @@ async fn autogenerate(
                     snap,
                     renames: Default::default(),
                     scratch: Some(scratches.len() - 1),
+                    template: None,
                 }
             }
         };
