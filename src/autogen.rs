@@ -79,6 +79,21 @@ pub fn sql_files(path: &Path) -> Result<Vec<PathBuf>, AutogenError> {
     Ok(files)
 }
 
+/// Runs `sql` in one transaction and one round trip; `false` (everything
+/// rolled back) when a statement fails, so that the caller runs it
+/// statement by statement to name the one. MySQL has no transactional DDL:
+/// always `false` there.
+async fn in_one_go(db: &mut Db, sql: &str) -> bool {
+    if db.engine() == crate::config::Engine::Mysql || db.exec("BEGIN").await.is_err() {
+        return false;
+    }
+    if db.exec(sql).await.is_ok() && db.exec("COMMIT").await.is_ok() {
+        return true;
+    }
+    let _ = db.exec("ROLLBACK").await;
+    false
+}
+
 /// Runs every statement of the files on `db` (a scratch database), and
 /// returns the renames they declare.
 ///
@@ -101,14 +116,8 @@ pub async fn load_files(db: &mut Db, paths: &[PathBuf]) -> Result<Renames, Autog
                 message: e.to_string(),
             })?;
             renames.extend(Renames::parse(&text));
-            // The whole file in one transaction and one round trip; on an
-            // error it is rolled back and run statement by statement to
-            // name the line (MySQL has no transactional DDL: always so).
-            if db.engine() != crate::config::Engine::Mysql && db.exec("BEGIN").await.is_ok() {
-                if db.exec(&text).await.is_ok() && db.exec("COMMIT").await.is_ok() {
-                    continue;
-                }
-                let _ = db.exec("ROLLBACK").await;
+            if in_one_go(db, &text).await {
+                continue;
             }
             for stmt in split(&text, 1, db.dialect.lexer()) {
                 if crate::migration::split::words(stmt.text, db.dialect.lexer()).is_empty() {
@@ -141,6 +150,9 @@ pub async fn load_files(db: &mut Db, paths: &[PathBuf]) -> Result<Renames, Autog
 /// # Ok(()) }
 /// ```
 pub async fn run_sql(db: &mut Db, sql: &str) -> Result<(), DbError> {
+    if in_one_go(db, sql).await {
+        return Ok(());
+    }
     for stmt in split(sql, 1, db.dialect.lexer()) {
         if !crate::migration::split::words(stmt.text, db.dialect.lexer()).is_empty() {
             db.exec(stmt.text).await?;
