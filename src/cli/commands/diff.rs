@@ -142,7 +142,7 @@ async fn build_into(
 ) -> Result<Built, CommandError> {
     let filter = filter(ctx);
     if source == "database" || source.contains("://") {
-        return read_database(ctx, source, &filter).await;
+        return read_database(ctx, source, dev_url, &filter).await;
     }
     let paths: Vec<PathBuf> = if source == "schema" {
         if ctx.settings.schema_desired.is_empty() {
@@ -216,6 +216,7 @@ async fn build_into(
 async fn read_database(
     ctx: &Ctx,
     source: &str,
+    dev_url: Option<&str>,
     filter: &schema::Filter,
 ) -> Result<Built, CommandError> {
     let mut settings = ctx.settings.clone();
@@ -241,7 +242,16 @@ async fn read_database(
         CommandError::new(format!("cannot connect to {}", settings.url)).cause(e.message)
     })?;
     let snap = schema::introspect(&mut db, filter).await;
-    let template = braid::schema::scratch::copyable(&mut db, TEMPLATE_LIMIT).await;
+    // Copied only on the server where scratch databases are made: a
+    // database of the same name elsewhere is another database.
+    let dev = dev_url
+        .or(ctx.settings.dev_url.as_deref())
+        .unwrap_or(ctx.settings.url.expose());
+    let template = if same_server(settings.url.expose(), dev) {
+        braid::schema::scratch::copyable(&mut db, TEMPLATE_LIMIT).await
+    } else {
+        None
+    };
     db.close().await;
     let snap = snap.map_err(|e| {
         CommandError::new(format!("cannot read the schema of {}", settings.url)).cause(e.message)
@@ -328,6 +338,14 @@ pub async fn scripts(
         return Err(e);
     }
     Ok((up, down, notes))
+}
+
+/// Whether two URLs name the same server (host and port).
+fn same_server(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.host_str() == b.host_str() && a.port() == b.port(),
+        _ => false,
+    }
 }
 
 /// A scratch database copied from `template` on the dev server, or `None`
