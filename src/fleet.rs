@@ -378,6 +378,23 @@ fn failed(m: &Member, error: String) -> MemberResult {
     MemberResult::new(m, Status::Failed, Some(error))
 }
 
+/// A connection for member `m`: the worker's open one (`kept`, with the
+/// URL it was opened for) when it is on the same database, switched to the
+/// member's schema; else a new one, `kept` closed.
+async fn connection(
+    kept: Option<(String, Db)>,
+    m: &Member,
+    settings: &Settings,
+) -> Result<Db, crate::db::DbError> {
+    if let Some((url, mut db)) = kept {
+        if url == m.url && db.switch_schema(settings.schema.as_deref()).await.is_ok() {
+            return Ok(db);
+        }
+        db.close().await;
+    }
+    Db::connect(settings).await
+}
+
 /// How a fleet run is scheduled.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -512,28 +529,7 @@ async fn batch(
             let r = loop {
                 attempt += 1;
                 observer.borrow_mut().started(&m.name, attempt);
-                // The same database: switch schemas on the open connection.
-                let reused = match conn.take() {
-                    Some((url, mut db)) if url == m.url => {
-                        match db.switch_schema(settings.schema.as_deref()).await {
-                            Ok(()) => Some(db),
-                            Err(_) => {
-                                db.close().await;
-                                None
-                            }
-                        }
-                    }
-                    Some((_, db)) => {
-                        db.close().await;
-                        None
-                    }
-                    None => None,
-                };
-                let connected = match reused {
-                    Some(db) => Ok(db),
-                    None => Db::connect(&settings).await,
-                };
-                let (r, retry) = match connected {
+                let (r, retry) = match connection(conn.take(), m, &settings).await {
                     Err(e) => (
                         failed(m, format!("cannot connect: {}", e.message)),
                         e.is_transient(),

@@ -12,7 +12,7 @@ use braid::schema::scratch::Scratch;
 use braid::schema::{self, Snapshot};
 use serde_json::json;
 
-use super::schema::{SchemaFormat, filter, make_scratch, verify_error};
+use super::schema::{SchemaFormat, copy_scratch, filter, make_scratch, verify_error};
 use crate::cli::{CommandError, Ctx, out, out_json};
 
 #[derive(clap::Args, Debug)]
@@ -288,37 +288,36 @@ pub async fn scripts(
         Some(i) => i,
         None => {
             // A copy of the database itself where the server allows it
-            // (nobody else connected, the same server); else its SQL form.
+            // (nobody else connected, the same server), its rows emptied:
+            // the proof runs on empty tables. Else its SQL form.
             let copy = match &from.template {
-                Some(name) => copy_scratch(ctx, dev_url, name).await,
+                Some(name) => copy_scratch(ctx, dev_url, Some(name)).await.ok(),
                 None => None,
             };
+            // Filed before anything can fail on it: the caller drops it.
             let copied = copy.is_some();
             scratches.push(match copy {
                 Some(s) => s,
                 None => make_scratch(ctx, dev_url).await?,
             });
             let i = scratches.len() - 1;
-            if copied {
-                // The proof runs on empty tables, as on a schema built from
-                // its SQL form.
+            let db = &mut scratches[i].db;
+            let built = if copied {
                 let tables = from.snap.tables.keys().map(String::as_str);
-                braid::schema::scratch::empty(&mut scratches[i].db, tables)
+                braid::schema::scratch::empty(db, tables)
+                    .await
+                    .map_err(|e| ("cannot empty the copy of the database", e))
+            } else {
+                autogen::run_sql(db, &from.snap.to_sql())
                     .await
                     .map_err(|e| {
-                        CommandError::new("cannot empty the copy of the database").cause(e.message)
-                    })?;
-            }
-            if !copied {
-                autogen::run_sql(&mut scratches[i].db, &from.snap.to_sql())
-                    .await
-                    .map_err(|e| {
-                        CommandError::new(
+                        (
                             "cannot build the database's schema on a scratch database",
+                            e,
                         )
-                        .cause(e.message)
-                    })?;
-            }
+                    })
+            };
+            built.map_err(|(what, e)| CommandError::new(what).cause(e.message))?;
             i
         }
     };
@@ -346,17 +345,6 @@ fn same_server(a: &str, b: &str) -> bool {
         (Ok(a), Ok(b)) => a.host_str() == b.host_str() && a.port() == b.port(),
         _ => false,
     }
-}
-
-/// A scratch database copied from `template` on the dev server, or `None`
-/// when the server refuses (someone is connected to it, it lives on
-/// another server).
-async fn copy_scratch(ctx: &Ctx, dev_url: Option<&str>, template: &str) -> Option<Scratch> {
-    let mut settings = ctx.settings.clone();
-    if let Some(u) = dev_url {
-        settings.dev_url = Some(u.to_owned());
-    }
-    Scratch::copy_of(&settings, Some(template)).await.ok()
 }
 
 /// Warnings about a script on stderr: data loss, risks, rename hints.

@@ -67,11 +67,23 @@ pub fn verify_error(e: VerifyError) -> CommandError {
 
 /// A scratch database for the settings, `--dev-url` first.
 pub async fn make_scratch(ctx: &Ctx, dev_url: Option<&str>) -> Result<Scratch, CommandError> {
+    copy_scratch(ctx, dev_url, None).await
+}
+
+/// [`make_scratch`], as a copy of the database `template` on the dev
+/// server when one is given (PostgreSQL).
+pub async fn copy_scratch(
+    ctx: &Ctx,
+    dev_url: Option<&str>,
+    template: Option<&str>,
+) -> Result<Scratch, CommandError> {
     let mut settings = ctx.settings.clone();
     if let Some(u) = dev_url {
         settings.dev_url = Some(u.to_owned());
     }
-    Scratch::create(&settings).await.map_err(scratch_error)
+    Scratch::copy_of(&settings, template)
+        .await
+        .map_err(scratch_error)
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
