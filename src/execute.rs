@@ -134,6 +134,12 @@ pub struct Outcome {
     pub heads: Vec<String>,
 }
 
+impl Outcome {
+    fn completed(&self) -> Vec<String> {
+        self.steps.iter().map(|s| s.0.clone()).collect()
+    }
+}
+
 /// An applied file whose content changed since it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangedFile {
@@ -213,11 +219,15 @@ pub enum ExecuteError {
     /// Statements that cannot run as written (found before anything ran).
     #[error("{} statement{} cannot run as written; nothing was run", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Lint(Vec<crate::lint::Lint>),
-    /// A signal stopped the run between revisions.
-    #[error("interrupted: stopped after {} revision{}", completed.len(), if completed.len() == 1 { "" } else { "s" })]
+    /// A signal stopped the run: between revisions, or by cancelling the
+    /// revision that was running in a transaction (rolled back).
+    #[error("interrupted: stopped after {} revision{}{}", completed.len(), if completed.len() == 1 { "" } else { "s" }, cancelled.as_ref().map(|r| format!("; revision {r} was cancelled and rolled back")).unwrap_or_default())]
     Interrupted {
         /// The revisions completed before the stop.
         completed: Vec<String>,
+        /// The revision that was running in a transaction when the stop
+        /// came, cancelled and rolled back.
+        cancelled: Option<String>,
     },
 }
 
@@ -400,10 +410,12 @@ pub async fn run(
         .await
         .map_err(db_err("taking the migration lock"))?;
     let result = locked(db, h, req, opts, obs).await;
-    let unlocked = db
-        .unlock()
-        .await
-        .map_err(db_err("releasing the migration lock"));
+    let unlocked = match db.unlock().await {
+        // A cancel sent for the step may land on the unlock instead; the
+        // session lock goes with the connection all the same.
+        Err(e) if e.is_cancelled() && stopping(opts) => Ok(()),
+        other => other.map_err(db_err("releasing the migration lock")),
+    };
     let outcome = result?;
     unlocked?;
     Ok(outcome)
@@ -569,13 +581,10 @@ async fn migrate(
         let heads_after = plan.heads_after_each(g);
         for (step, after) in plan.steps.iter().zip(heads_after) {
             let m = h.migration(step.node);
-            if opts
-                .stop
-                .as_ref()
-                .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
-            {
+            if stopping(opts) {
                 return Err(ExecuteError::Interrupted {
-                    completed: outcome.steps.iter().map(|s| s.0.clone()).collect(),
+                    completed: outcome.completed(),
+                    cancelled: None,
                 });
             }
             obs.event(Event::StepStarted {
@@ -616,6 +625,13 @@ async fn migrate(
     }
     outcome.heads = expected;
     Ok(outcome)
+}
+
+/// Whether a signal asked the run to stop.
+fn stopping(opts: &Options) -> bool {
+    opts.stop
+        .as_ref()
+        .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
 }
 
 enum StepResult {
@@ -724,8 +740,14 @@ async fn run_step_inner(
             statement: stmt.text.to_owned(),
             source,
             rolled_back,
-            completed: outcome.steps.iter().map(|s| s.0.clone()).collect(),
+            completed: outcome.completed(),
         }
+    };
+    // A step cancelled on the server because a signal asked to stop (or
+    // stopped between its statements): rolled back, and said so.
+    let cancelled = || ExecuteError::Interrupted {
+        completed: outcome.completed(),
+        cancelled: Some(m.id.to_string()),
     };
     let book = |db: &Db, finish| {
         db.bookkeeping_sql(
@@ -747,6 +769,10 @@ async fn run_step_inner(
         let Err(batch_error) = db.exec(&script).await else {
             return Ok(StepResult::Done);
         };
+        if batch_error.is_cancelled() && stopping(opts) {
+            roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
+            return Err(cancelled());
+        }
         db.rollback().await.map_err(db_err("rolling back"))?;
         db.exec("BEGIN")
             .await
@@ -793,7 +819,15 @@ async fn run_step_inner(
 
     if transactional {
         for stmt in &statements {
+            if stopping(opts) {
+                roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
+                return Err(cancelled());
+            }
             if let Err(e) = db.exec(stmt.text).await {
+                if e.is_cancelled() && stopping(opts) {
+                    roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
+                    return Err(cancelled());
+                }
                 roll_back_step(db, m.id.as_str(), direction, &checksum, &e.message).await?;
                 return Err(failed(stmt, e, true));
             }
@@ -848,6 +882,9 @@ async fn run_step_inner(
     db.exec(&done).await.map_err(db_err("recording the step"))?;
     Ok(StepResult::Done)
 }
+
+/// The history's note on a step a signal cancelled.
+const CANCELLED: &str = "cancelled by a signal";
 
 /// Rolls a failed step back and records the attempt (a record only: it
 /// blocks nothing).

@@ -864,8 +864,30 @@ fn signals_stop_cleanly_and_the_next_run_completes() {
                 "{engine:?} {signal}: {stderr}"
             );
             assert!(stderr.contains("interrupted by"), "{engine:?}: {stderr}");
-            // The version table is true: exactly the revisions it records ran.
+            // braid exits only once the server is done: what it reads now
+            // stays true (a step left running on the server would commit
+            // after the exit and move the version table).
             let current = s.current();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            assert_eq!(s.current(), current, "{engine:?}: {stderr}");
+            // The report names what happened to the step that was running.
+            assert!(
+                [
+                    "was cancelled and rolled back",
+                    "stopped between revisions",
+                    "finished and was recorded"
+                ]
+                .iter()
+                .any(|w| stderr.contains(w)),
+                "{engine:?}: {stderr}"
+            );
+            if let Some(at) = stderr.find(" was cancelled and rolled back") {
+                // The cancelled revision is the one after the last recorded.
+                let rev = &stderr[at - 4..at];
+                let k: i64 = current[0][1..].parse().unwrap();
+                assert_eq!(rev, format!("r{:03}", k + 1), "{engine:?}: {stderr}");
+            }
+            // The version table is true: exactly the revisions it records ran.
             assert_eq!(current.len(), 1, "{engine:?}: {current:?}");
             let k: i64 = current[0][1..].parse().unwrap();
             assert!(k < 39, "{engine:?}: the signal must land mid-run");

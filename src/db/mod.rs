@@ -861,6 +861,28 @@ impl Db {
         Ok(())
     }
 
+    /// A handle that cancels what this connection is running from a second
+    /// connection (PostgreSQL `pg_cancel_backend`, MySQL `KILL QUERY`):
+    /// what a signal handler needs to stop a step that went to the server
+    /// in one round trip and would otherwise go on after braid exits.
+    /// `None` for SQLite, which runs in this process.
+    ///
+    /// # Errors
+    ///
+    /// The session id cannot be read.
+    pub async fn canceller(&mut self, settings: &Settings) -> Result<Option<Canceller>, DbError> {
+        let sql = match self.engine() {
+            Engine::Sqlite => return Ok(None),
+            Engine::Postgres => "SELECT CAST(pg_backend_pid() AS BIGINT)",
+            Engine::Mysql => "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+        };
+        let session = self.count(sql, &[]).await?;
+        Ok(Some(Canceller {
+            settings: settings.clone(),
+            session,
+        }))
+    }
+
     /// Closes the connection cleanly.
     ///
     /// ```no_run
@@ -878,6 +900,50 @@ impl Db {
             #[cfg(feature = "mysql")]
             Conn::Mysql(c) => c.close().await,
         };
+    }
+}
+
+/// Cancels the statement another connection is running (see
+/// [`Db::canceller`]).
+#[derive(Debug, Clone)]
+pub struct Canceller {
+    settings: Settings,
+    session: i64,
+}
+
+impl Canceller {
+    /// Asks the server, over a connection of its own, to cancel what the
+    /// session is running now. The session then gets an error (PostgreSQL
+    /// SQLSTATE 57014, MySQL 1317) and its transaction rolls back; a
+    /// session that is idle is left alone.
+    ///
+    /// # Errors
+    ///
+    /// The server cannot be reached.
+    pub async fn cancel(&self) -> Result<(), DbError> {
+        let mut settings = self.settings.clone();
+        // The second connection needs no search path of its own.
+        settings.schema = None;
+        let mut db = Db::connect(&settings).await?;
+        let sql = match db.engine() {
+            Engine::Postgres => format!(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = {} AND state = 'active'",
+                self.session
+            ),
+            Engine::Mysql => format!("KILL QUERY {}", self.session),
+            Engine::Sqlite => String::new(),
+        };
+        let result = db.exec(&sql).await;
+        db.close().await;
+        result
+    }
+}
+
+impl DbError {
+    /// The statement was cancelled on request (PostgreSQL 57014 `query_canceled`,
+    /// MySQL/MariaDB 1317 `ER_QUERY_INTERRUPTED`).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.code.as_deref(), Some("57014") | Some("1317"))
     }
 }
 

@@ -217,25 +217,43 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         Direction::Up => Request::Upgrade(&target),
         Direction::Down => Request::Downgrade(&target),
     };
+    // The step that went to the server in one round trip keeps running
+    // there if braid just exits, and may commit: a signal cancels it on the
+    // server instead, and braid waits to hear how it ended.
+    let canceller = db
+        .canceller(&ctx.settings)
+        .await
+        .map_err(|e| CommandError::new(format!("cannot read the session id: {e}")))?;
     let mut signal: Option<i32> = None;
     let result = {
         let run = execute::run(&mut db, &h, req, &opts, &mut progress);
         tokio::pin!(run);
-        let interrupt = interrupted();
-        tokio::pin!(interrupt);
+        let mut interrupt = Box::pin(interrupted());
+        // The cancel request, sent beside the running step once a signal
+        // comes (a fused future: pending before and after).
+        type Cancel = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+        let mut cancel = Box::pin(futures::future::Fuse::<Cancel>::terminated());
         loop {
             tokio::select! {
                 r = &mut run => break Some(r),
-                code = &mut interrupt, if signal.is_none() => {
+                () = &mut cancel => {}
+                code = &mut interrupt => {
+                    if signal.is_some() {
+                        // A second signal: leave now.
+                        break None;
+                    }
                     signal = Some(code);
                     stop.store(true, Ordering::SeqCst);
+                    interrupt = Box::pin(interrupted());
                     // A step outside a transaction is let finish (stopping it
-                    // midway would leave it half applied); anything else is
-                    // abandoned now, and the database rolls it back when the
-                    // connection closes.
-                    let let_finish = in_flight.borrow().as_ref().is_some_and(|(_, tx)| !tx);
-                    if !let_finish {
-                        break None;
+                    // midway would leave it half applied); one inside a
+                    // transaction is cancelled on the server and rolled back.
+                    let in_transaction = in_flight.borrow().as_ref().is_some_and(|(_, tx)| *tx);
+                    if in_transaction && let Some(c) = canceller.clone() {
+                        let request: Cancel = Box::pin(async move {
+                            let _ = c.cancel().await;
+                        });
+                        cancel.set(futures::FutureExt::fuse(request));
                     }
                 }
             }
@@ -243,15 +261,22 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
     };
     progress.finish();
     if let Some(code) = signal {
-        let what = match (&result, in_flight.borrow().as_ref()) {
-            (None, Some((rev, _))) => {
-                format!("revision {rev} was running in a transaction; the database rolls it back")
+        let what = match &result {
+            None => match in_flight.borrow().as_ref() {
+                Some((rev, _)) => format!(
+                    "a second signal: braid left without waiting for revision {rev}, which may still be running on the server"
+                ),
+                None => "a second signal: braid left at once".to_owned(),
+            },
+            Some(Err(execute::ExecuteError::Interrupted {
+                cancelled: Some(rev),
+                ..
+            })) => format!("revision {rev} was cancelled and rolled back"),
+            Some(Err(execute::ExecuteError::Interrupted { .. })) => {
+                "stopped between revisions".to_owned()
             }
-            (None, None) => "no revision was running".to_owned(),
-            (Some(_), _) => {
-                "stopped after the revision that was running outside a transaction finished"
-                    .to_owned()
-            }
+            Some(Ok(_)) => "the revision that was running finished and was recorded".to_owned(),
+            Some(Err(e)) => format!("the run ended with an error: {e}"),
         };
         let name = if code == 130 { "Ctrl-C" } else { "SIGTERM" };
         ctx.note(&format!(
