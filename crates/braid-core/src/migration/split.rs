@@ -63,7 +63,10 @@ pub fn split<'a>(sql: &'a str, first_line: usize, lexer: Lexer) -> Vec<Statement
             return;
         }
         let lead = sql[from..to].len() - sql[from..to].trim_start().len();
-        let line = first_line + sql[..from + lead].matches('\n').count();
+        // The statement's line is its first keyword's, past any comments
+        // that lead it (an ignore mark, a note).
+        let code = from + lead + code_offset(text);
+        let line = first_line + sql[..code].matches('\n').count();
         out.push(Statement {
             text: &sql[from + lead..from + lead + text.len()],
             line,
@@ -190,12 +193,35 @@ pub fn words(stmt: &str, lexer: Lexer) -> Vec<String> {
     out
 }
 
+impl<'a> Statement<'a> {
+    /// The comments before the statement's first keyword.
+    pub fn leading_comments(&self) -> &'a str {
+        &self.text[..code_offset(self.text)]
+    }
+
+    /// The statement without the comments that lead it.
+    pub fn code(&self) -> &'a str {
+        &self.text[code_offset(self.text)..]
+    }
+}
+
+/// Where the SQL of `text` starts, past blanks and comments.
+fn code_offset(text: &str) -> usize {
+    let rest = skip_comments(text);
+    text.len() - rest.len()
+}
+
 /// Whether `text` holds nothing but comments and blanks.
 fn only_comments(text: &str) -> bool {
+    skip_comments(text).is_empty()
+}
+
+/// `text` past the blanks and comments that lead it.
+fn skip_comments(text: &str) -> &str {
     let mut rest = text.trim_start();
     loop {
         if rest.is_empty() {
-            return true;
+            return rest;
         }
         if let Some(r) = rest.strip_prefix("--") {
             rest = r
@@ -208,7 +234,7 @@ fn only_comments(text: &str) -> bool {
                 .map_or("", |(_, after)| after)
                 .trim_start();
         } else {
-            return false;
+            return rest;
         }
     }
 }
@@ -245,7 +271,11 @@ mod tests {
         let t = texts(sql, Lexer::POSTGRES);
         assert_eq!(t.len(), 3, "{t:?}");
         assert!(t[2].0.ends_with("LANGUAGE sql"));
-        assert_eq!(t[1].1, 11);
+        // A statement's line is its first keyword's, not its comment's.
+        assert_eq!(t[1].1, 12);
+        let stmts = split(sql, 10, Lexer::POSTGRES);
+        assert_eq!(stmts[1].code(), "SELECT 1");
+        assert_eq!(stmts[1].leading_comments(), "-- a; comment\n/* b; */ ");
     }
 
     #[test]
