@@ -29,6 +29,63 @@ struct RawConfig {
     schema: RawSchema,
     #[serde(default)]
     fleet: Fleet,
+    #[serde(default)]
+    lint: Lint,
+}
+
+/// `[lint]`: how `braid lint`, `check` and `upgrade` judge statements
+/// (SPEC §12).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lint {
+    /// Rules whose findings are errors.
+    #[serde(default)]
+    pub deny: Vec<String>,
+    /// Rules whose findings are warnings.
+    #[serde(default)]
+    pub warn: Vec<String>,
+    /// Rules not reported.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Below this many rows (planner statistics), a finding on a table is
+    /// a warning.
+    #[serde(default = "default_large_table_rows")]
+    pub large_table_rows: u64,
+    /// The server version to judge by when the database cannot be reached
+    /// (`"16"`, `"8.0"`, `"mariadb 10.11"`).
+    pub server_version: Option<String>,
+    /// `"warn"` (the default: findings are printed and the run goes on) or
+    /// `"deny"` (an error finding stops `upgrade` before anything runs).
+    #[serde(default)]
+    pub upgrade: LintUpgrade,
+}
+
+fn default_large_table_rows() -> u64 {
+    100_000
+}
+
+impl Default for Lint {
+    fn default() -> Lint {
+        Lint {
+            deny: Vec::new(),
+            warn: Vec::new(),
+            allow: Vec::new(),
+            large_table_rows: default_large_table_rows(),
+            server_version: None,
+            upgrade: LintUpgrade::Warn,
+        }
+    }
+}
+
+/// What `upgrade` does with lint errors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LintUpgrade {
+    /// Print them and run.
+    #[default]
+    Warn,
+    /// Refuse to run.
+    Deny,
 }
 
 /// `[fleet]`: the databases or schemas migrated together.
@@ -260,6 +317,8 @@ pub struct Settings {
     pub schema_desired: Vec<PathBuf>,
     /// `[fleet]`: the members migrated together.
     pub fleet: Fleet,
+    /// `[lint]`: how statements are judged.
+    pub lint: Lint,
 }
 
 /// What the command line says, before the file and the environment.
@@ -368,6 +427,25 @@ impl Settings {
             .database
             .version_table
             .unwrap_or_else(|| DEFAULT_VERSION_TABLE.to_owned());
+        for (list, names) in [
+            ("deny", &raw.lint.deny),
+            ("warn", &raw.lint.warn),
+            ("allow", &raw.lint.allow),
+        ] {
+            if let Some(bad) = names.iter().find(|n| crate::lint::rules::rule(n).is_none()) {
+                return Err(ConfigError::Setting {
+                    name: format!("[lint] {list}"),
+                    message: format!(
+                        "unknown rule `{bad}`; the rules are: {}",
+                        crate::lint::rules::RULES
+                            .iter()
+                            .map(|r| r.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+        }
         for (name, value) in [
             ("schema", schema.as_deref()),
             ("version_table", Some(&version_table)),
@@ -394,6 +472,7 @@ impl Settings {
             schema_ignore: raw.schema.ignore,
             fleet: raw.fleet,
             schema_desired,
+            lint: raw.lint,
         })
     }
 }

@@ -315,6 +315,7 @@ impl Migrator {
             schema_ignore: Vec::new(),
             schema_desired: Vec::new(),
             fleet: Default::default(),
+            lint: Default::default(),
         })
     }
 

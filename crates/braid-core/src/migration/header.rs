@@ -281,12 +281,18 @@ fn parse_sections(
                 // An imported revision whose SQL could not be produced:
                 // refused by upgrade, downgrade and check until written.
                 "untranslated" if part == Part::Before => untranslated = Some(line_no),
+                // Lint marks: read by `braid lint`, comments to the runner.
+                other
+                    if matches!(
+                        other.split_whitespace().next(),
+                        Some("lint-ignore" | "lint-ignore-file")
+                    ) => {}
                 other => {
                     return Err(LoadError::new(
                         path,
                         Some(line_no),
                         format!(
-                            "unknown marker `-- braid:{other}`: expected `-- braid:up` or `-- braid:down`"
+                            "unknown marker `-- braid:{other}`: expected `-- braid:up`, `-- braid:down` or `-- braid:lint-ignore`"
                         ),
                     ));
                 }

@@ -122,7 +122,7 @@ pub fn split<'a>(sql: &'a str, first_line: usize, lexer: Lexer) -> Vec<Statement
 /// If a quoted string or identifier, a comment, or (PostgreSQL) a dollar
 /// quote starts at byte `i`, the index just after it: nothing inside one
 /// is SQL structure.
-fn skip_opaque(sql: &str, i: usize, lexer: Lexer) -> Option<usize> {
+pub fn skip_opaque(sql: &str, i: usize, lexer: Lexer) -> Option<usize> {
     let bytes = sql.as_bytes();
     let end = |j: usize| Some(j.min(bytes.len()));
     match bytes[i] {

@@ -13,6 +13,24 @@
 //!
 //! It reads statements word by word (outside quotes and comments); it does
 //! not parse SQL.
+//!
+//! The safety lint (`braid lint`, SPEC §12) lives in the submodules: what
+//! a statement does to a large, busy table, one file per rule family
+//! ([`indexes`], [`constraints`], [`columns`], [`maintenance`], [`mysql`],
+//! [`sqlite`]), the rule table ([`rules`]), the statement reader
+//! ([`read`]) and the driver ([`safety`]). Lint knows nothing of the
+//! executor or the database: what it needs from one arrives as
+//! [`safety::Facts`].
+
+mod columns;
+mod constraints;
+mod indexes;
+mod maintenance;
+mod mysql;
+pub mod read;
+pub mod rules;
+pub mod safety;
+mod sqlite;
 
 use std::path::PathBuf;
 
