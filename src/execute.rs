@@ -59,6 +59,10 @@ pub struct Options {
     pub lock_timeout: Option<Duration>,
     /// Set (by a signal handler) to stop before the next step.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Run the safety lint (SPEC §12) over what the plan runs, with these
+    /// settings: findings go to the observer, and with `upgrade = "deny"`
+    /// an error finding stops the run before anything runs.
+    pub lint: Option<crate::config::Lint>,
 }
 
 /// Progress, for the user interface.
@@ -66,6 +70,8 @@ pub struct Options {
 pub enum Event<'a> {
     /// A lint warning about a revision the plan runs (the run goes on).
     Warning(&'a crate::lint::Lint),
+    /// A safety finding on a statement the plan runs.
+    Finding(&'a crate::lint::safety::Finding),
     /// Another process holds the lock; `holder` says who where the engine can tell.
     Waiting {
         /// Who holds the lock, where the engine can tell.
@@ -219,6 +225,10 @@ pub enum ExecuteError {
     /// Statements that cannot run as written (found before anything ran).
     #[error("{} statement{} cannot run as written; nothing was run", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Lint(Vec<crate::lint::Lint>),
+    /// `[lint] upgrade = "deny"` and the safety lint found errors in what
+    /// the plan runs: nothing was run.
+    #[error("{} statement{} would lock or rewrite a large table; nothing was run", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Unsafe(Vec<crate::lint::safety::Finding>),
     /// A signal stopped the run: between revisions, or by cancelling the
     /// revision that was running in a transaction (rolled back).
     #[error("interrupted: stopped after {} revision{}{}", completed.len(), if completed.len() == 1 { "" } else { "s" }, cancelled.as_ref().map(|r| format!("; revision {r} was cancelled and rolled back")).unwrap_or_default())]
@@ -372,6 +382,31 @@ pub async fn inspect(db: &mut Db, h: &History) -> Result<Inspection, ExecuteErro
     out.changed = changed_files(h, &plan::applied_set(&h.graph, &known), &rows);
     out.blocked = db.blocking_rows().await.unwrap_or_default();
     Ok(out)
+}
+
+/// What the safety lint needs from the database for these sections: the
+/// server's version, and the sizes and column types of the tables their
+/// statements touch.
+///
+/// # Errors
+///
+/// A catalog query fails.
+pub async fn lint_facts(
+    db: &mut Db,
+    h: &History,
+    sections: &[(Node, Direction)],
+) -> Result<crate::lint::safety::Facts, ExecuteError> {
+    let tables = crate::lint::safety::tables(h, sections, db.engine());
+    let mut facts = db
+        .table_facts(&tables)
+        .await
+        .map_err(db_err("reading table sizes"))?;
+    let version = db
+        .server_version()
+        .await
+        .map_err(db_err("reading the server version"))?;
+    facts.version = crate::lint::rules::Version::parse(&version);
+    Ok(facts)
 }
 
 /// Reports waiting for a lock to the observer.
@@ -561,6 +596,22 @@ async fn migrate(
     }
     for lint in &warnings {
         obs.event(Event::Warning(lint));
+    }
+    if let Some(settings) = &opts.lint {
+        let sections: Vec<_> = plan.steps.iter().map(|s| (s.node, s.direction)).collect();
+        let facts = lint_facts(db, h, &sections).await?;
+        let report = crate::lint::safety::lint(h, &sections, db.engine(), settings, &facts);
+        for f in &report.findings {
+            obs.event(Event::Finding(f));
+        }
+        if settings.upgrade == crate::config::LintUpgrade::Deny && report.errors() > 0 {
+            let errors = report
+                .findings
+                .into_iter()
+                .filter(|f| f.severity == crate::lint::Severity::Error)
+                .collect();
+            return Err(ExecuteError::Unsafe(errors));
+        }
     }
     if !plan.is_empty() {
         db.ensure_tables()

@@ -346,6 +346,9 @@ impl Migrator {
         Options {
             lock_timeout: self.lock_timeout,
             stop: None,
+            // An embedded application's revisions were linted when they
+            // were written (`braid lint`, `check`).
+            lint: None,
         }
     }
 

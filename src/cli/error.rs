@@ -213,6 +213,13 @@ impl From<ExecuteError> for CommandError {
                 before: lints.iter().map(lint_error).collect(),
                 ..Default::default()
             },
+            // The findings themselves were printed as the plan was linted;
+            // the error says what stopped the run.
+            ExecuteError::Unsafe(_) => {
+                CommandError::new(message).hint(
+                    "follow each fix, or silence a finding with `-- braid:lint-ignore RULE REASON` before its statement; `[lint] upgrade = \"warn\"` lets upgrade run anyway",
+                )
+            }
         }
     }
 }
@@ -242,5 +249,70 @@ fn one_line(s: &str) -> String {
         format!("{cut}…")
     } else {
         flat
+    }
+}
+
+/// A safety finding as rustc prints a diagnostic: the rule, the message,
+/// where, the statement, the table's size and the fix.
+pub fn finding_text(f: &braid::lint::safety::Finding) -> String {
+    use std::fmt::Write as _;
+    let sev = match f.severity {
+        braid::lint::Severity::Error => "error",
+        braid::lint::Severity::Warning => "warning",
+    };
+    let mut s = format!("{sev}[{}]: {}\n", f.rule, f.message);
+    let width = f.line.to_string().len();
+    let pad = " ".repeat(width);
+    let _ = writeln!(
+        s,
+        "{pad}--> {}:{} (revision {}, {})",
+        f.file.display(),
+        f.line,
+        f.revision,
+        f.direction
+    );
+    if !f.statement.is_empty() {
+        let _ = writeln!(s, "{pad} |");
+        let _ = writeln!(s, "{} | {}", f.line, f.statement);
+        let _ = writeln!(s, "{pad} |");
+    }
+    if let Some(t) = &f.table {
+        let size = match (f.rows, f.bytes) {
+            (Some(r), Some(b)) => format!(": about {} rows, {}", group(r), bytes(b)),
+            (Some(r), None) => format!(": about {} rows", group(r)),
+            (None, Some(b)) => format!(": {} (rows not estimated yet: run ANALYZE)", bytes(b)),
+            (None, None) => String::new(),
+        };
+        let _ = writeln!(s, "{pad} = table: {t}{size}");
+    }
+    let _ = writeln!(s, "{pad} = fix: {}", f.fix);
+    s
+}
+
+/// 1234567 → 1,234,567.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }

@@ -72,6 +72,8 @@ enum Command {
     Stamp(commands::stamp::Args),
     /// Validate the graph and, with a database, its state.
     Check(commands::check::Args),
+    /// Report statements that lock or rewrite a large, busy table, with the safe recipe.
+    Lint(commands::lint::Args),
     /// Show the revision graph as Graphviz DOT (or JSON, SVG, PNG).
     Graph(commands::graph::Args),
     /// Accept the new content of applied files whose checksum changed.
@@ -112,6 +114,29 @@ pub struct Ctx {
 impl Ctx {
     pub fn history(&self) -> Result<History, CommandError> {
         Ok(History::load(&self.settings.directories)?)
+    }
+
+    /// Lints the sections with what the database can tell: the server version,
+    /// table sizes and column types; without a database, by the files alone
+    /// and `[lint] server_version`, said in `note`.
+    pub async fn lint(
+        &self,
+        h: &braid::history::History,
+        sections: &[(braid::graph::Node, braid::revision::Direction)],
+        db: Option<&mut braid::db::Db>,
+    ) -> Result<braid::lint::safety::Report, CommandError> {
+        let engine = self.settings.url.engine().map_err(CommandError::new)?;
+        let facts = match db {
+            Some(db) => braid::execute::lint_facts(db, h, sections).await?,
+            None => braid::lint::safety::Facts::default(),
+        };
+        Ok(braid::lint::safety::lint(
+            h,
+            sections,
+            engine,
+            &self.settings.lint,
+            &facts,
+        ))
     }
 
     pub async fn connect(&self) -> Result<Db, CommandError> {
@@ -237,6 +262,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Show(a) => commands::show::run(&ctx, a),
             Command::Stamp(a) => commands::stamp::run(&ctx, a).await,
             Command::Check(a) => commands::check::run(&ctx, a).await,
+            Command::Lint(a) => commands::lint::run(&ctx, a).await,
             Command::Graph(a) => commands::graph::run(&ctx, a).await,
             Command::Accept(a) => commands::stamp::accept(&ctx, a).await,
             Command::Resolve(a) => commands::stamp::resolve(&ctx, a).await,
@@ -272,4 +298,62 @@ pub fn out_json(v: &serde_json::Value) {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     out(&s);
+}
+
+/// Which revisions a range `[START]:[END]` takes (`-r` of `history` and
+/// `lint`), indexed by node; `current` is read from the database once,
+/// into `current`.
+pub async fn range(
+    ctx: &Ctx,
+    h: &History,
+    range: &str,
+    current: &mut Option<Vec<braid::graph::Node>>,
+) -> Result<Vec<bool>, CommandError> {
+    let g = &h.graph;
+    let (start, end) = range.split_once(':').ok_or_else(|| {
+        CommandError::new(format!("invalid range `{range}`: expected `[START]:[END]`"))
+            .hint("for example `-r base:heads`, `-r ae10:`, `-r :current`")
+    })?;
+    let mut include = vec![true; g.len()];
+    if let Some(start) = side(ctx, h, start, current).await? {
+        // From START up: START and its descendants.
+        include = g.descendants(start, false);
+    }
+    if let Some(end) = side(ctx, h, end, current).await? {
+        let below = g.ancestors(end, true);
+        for (i, b) in below.iter().enumerate() {
+            include[i] &= *b;
+        }
+    }
+    Ok(include)
+}
+
+/// The revisions one side of a range names; `None` means open.
+async fn side(
+    ctx: &Ctx,
+    h: &History,
+    text: &str,
+    current: &mut Option<Vec<braid::graph::Node>>,
+) -> Result<Option<Vec<braid::graph::Node>>, CommandError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let needs_db = text == "current"
+        || text.starts_with(['+', '-'])
+        || text.contains("@+")
+        || text.contains("@-");
+    if needs_db && current.is_none() {
+        *current = Some(read_current(ctx, h).await?);
+    }
+    if text == "current" {
+        return Ok(Some(current.clone().unwrap_or_default()));
+    }
+    let t = braid::target::parse(text)?;
+    let cur = current.clone().unwrap_or_default();
+    Ok(Some(braid::target::resolve_upgrade(&h.graph, &cur, &t)?))
+}
+
+pub async fn read_current(ctx: &Ctx, h: &History) -> Result<Vec<braid::graph::Node>, CommandError> {
+    let ids = ctx.recorded_heads().await?;
+    Ok(ids.iter().filter_map(|id| h.graph.node(id)).collect())
 }

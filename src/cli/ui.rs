@@ -68,6 +68,7 @@ impl Observer for Progress {
             return;
         }
         match event {
+            Event::Finding(f) => self.line(crate::cli::error::finding_text(f).trim_end()),
             Event::Warning(lint) => {
                 let mut text = Vec::new();
                 crate::cli::error::print_warning(lint, &mut text);

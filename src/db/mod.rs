@@ -861,6 +861,98 @@ impl Db {
         Ok(())
     }
 
+    /// The server's version string (`SHOW server_version`, `VERSION()`,
+    /// `sqlite_version()`).
+    ///
+    /// # Errors
+    ///
+    /// The query fails.
+    pub async fn server_version(&mut self) -> Result<String, DbError> {
+        let sql = match self.engine() {
+            Engine::Postgres => "SELECT current_setting('server_version')",
+            Engine::Mysql => "SELECT CAST(VERSION() AS CHAR)",
+            Engine::Sqlite => "SELECT sqlite_version()",
+        };
+        Ok(self
+            .strings(sql, &[])
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default())
+    }
+
+    /// Sizes (planner statistics: rows estimated, bytes with indexes) and
+    /// column types of the named tables that exist, for the lint. Nothing
+    /// is counted: PostgreSQL `pg_class.reltuples`, MySQL
+    /// `information_schema.TABLES.TABLE_ROWS`, SQLite `sqlite_stat1` when
+    /// ANALYZE made it.
+    ///
+    /// # Errors
+    ///
+    /// A catalog query fails.
+    pub async fn table_facts(
+        &mut self,
+        tables: &[String],
+    ) -> Result<crate::lint::safety::Facts, DbError> {
+        use crate::lint::safety::TableSize;
+        let mut facts = crate::lint::safety::Facts {
+            reachable: true,
+            ..Default::default()
+        };
+        let num = |v: &Option<String>| v.as_deref().and_then(|n| n.parse::<f64>().ok());
+        for t in tables {
+            let (size_sql, column_sql) = match self.engine() {
+                Engine::Postgres => (
+                    "SELECT CAST(c.reltuples AS TEXT), CAST(pg_total_relation_size(c.oid) AS TEXT) \
+                     FROM pg_class c WHERE c.oid = to_regclass(quote_ident($1))",
+                    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                     WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attnum > 0 AND NOT a.attisdropped",
+                ),
+                Engine::Mysql => (
+                    "SELECT CAST(TABLE_ROWS AS CHAR), CAST(DATA_LENGTH + INDEX_LENGTH AS CHAR) \
+                     FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+                    "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR) FROM information_schema.COLUMNS \
+                     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+                ),
+                Engine::Sqlite => (
+                    "SELECT substr(stat, 1, instr(stat || ' ', ' ') - 1), NULL FROM sqlite_stat1 \
+                     WHERE tbl = ? LIMIT 1",
+                    "SELECT name, type FROM pragma_table_info(?)",
+                ),
+            };
+            // SQLite has statistics only once ANALYZE made sqlite_stat1.
+            let has_stats = self.engine() != Engine::Sqlite
+                || self
+                    .count(
+                        "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'",
+                        &[],
+                    )
+                    .await?
+                    > 0;
+            let size_row = if has_stats {
+                self.text_rows(size_sql, &[t]).await?.into_iter().next()
+            } else {
+                None
+            };
+            if let Some(row) = size_row {
+                // PostgreSQL: -1 when the table was never analyzed.
+                let rows = num(&row[0]).filter(|r| *r >= 0.0).map(|r| r as u64);
+                let bytes = row.get(1).and_then(num).map(|b| b as u64);
+                facts.sizes.insert(t.clone(), TableSize { rows, bytes });
+            }
+            let columns: std::collections::HashMap<String, String> = self
+                .text_rows(column_sql, &[t])
+                .await?
+                .into_iter()
+                .filter_map(|r| Some((r[0].clone()?, r[1].clone()?)))
+                .collect();
+            if !columns.is_empty() {
+                facts.columns.insert(t.clone(), columns);
+            }
+        }
+        Ok(facts)
+    }
+
     /// A handle that cancels what this connection is running from a second
     /// connection (PostgreSQL `pg_cancel_backend`, MySQL `KILL QUERY`):
     /// what a signal handler needs to stop a step that went to the server

@@ -144,6 +144,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         member: Options {
             lock_timeout: m.lock_timeout.map(Duration::from_secs),
             stop: Some(interrupted.clone()),
+            lint: None,
         },
         ..Schedule::default()
     };

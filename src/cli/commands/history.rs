@@ -1,7 +1,6 @@
 //! `braid history [-r RANGE] [--indicate-current]`: revisions, newest first.
 
 use braid::graph::Node;
-use braid::history::History;
 use serde_json::json;
 
 use crate::cli::{CommandError, Ctx, Format, only_formats, out, out_json};
@@ -39,61 +38,18 @@ pub enum Color {
     Never,
 }
 
-/// The revisions one side of a range names; `None` means open.
-async fn side(
-    ctx: &Ctx,
-    h: &History,
-    text: &str,
-    current: &mut Option<Vec<Node>>,
-) -> Result<Option<Vec<Node>>, CommandError> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let needs_db = text == "current"
-        || text.starts_with(['+', '-'])
-        || text.contains("@+")
-        || text.contains("@-");
-    if needs_db && current.is_none() {
-        *current = Some(read_current(ctx, h).await?);
-    }
-    if text == "current" {
-        return Ok(Some(current.clone().unwrap_or_default()));
-    }
-    let t = braid::target::parse(text)?;
-    let cur = current.clone().unwrap_or_default();
-    Ok(Some(braid::target::resolve_upgrade(&h.graph, &cur, &t)?))
-}
-
-async fn read_current(ctx: &Ctx, h: &History) -> Result<Vec<Node>, CommandError> {
-    let ids = ctx.recorded_heads().await?;
-    Ok(ids.iter().filter_map(|id| h.graph.node(id)).collect())
-}
-
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     only_formats(args.format, &[Format::Text, Format::Json])?;
     let h = ctx.history()?;
     let g = &h.graph;
     let mut current: Option<Vec<Node>> = None;
     if args.indicate_current {
-        current = Some(read_current(ctx, &h).await?);
+        current = Some(crate::cli::read_current(ctx, &h).await?);
     }
-    let mut include = vec![true; g.len()];
-    if let Some(range) = &args.range {
-        let (start, end) = range.split_once(':').ok_or_else(|| {
-            CommandError::new(format!("invalid range `{range}`: expected `[START]:[END]`"))
-                .hint("for example `-r base:heads`, `-r ae10:`, `-r :current`")
-        })?;
-        if let Some(start) = side(ctx, &h, start, &mut current).await? {
-            // From START up: START and its descendants.
-            include = g.descendants(start, false);
-        }
-        if let Some(end) = side(ctx, &h, end, &mut current).await? {
-            let below = g.ancestors(end, true);
-            for (i, b) in below.iter().enumerate() {
-                include[i] &= *b;
-            }
-        }
-    }
+    let include = match &args.range {
+        Some(range) => crate::cli::range(ctx, &h, range, &mut current).await?,
+        None => vec![true; g.len()],
+    };
     let marked = current.unwrap_or_default();
     let labels = g.all_labels();
     let order: Vec<Node> = g

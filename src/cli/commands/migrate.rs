@@ -209,6 +209,7 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
     let opts = Options {
         lock_timeout: args.lock_timeout.map(Duration::from_secs),
         stop: Some(stop.clone()),
+        lint: Some(ctx.settings.lint.clone()),
     };
     let mut progress = Progress::new(ctx.quiet);
     let in_flight = progress.in_flight.clone();

@@ -10,6 +10,7 @@ pub mod heads;
 pub mod history;
 pub mod import;
 pub mod init;
+pub mod lint;
 pub mod merge;
 pub mod migrate;
 pub mod rebase;
