@@ -106,10 +106,31 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         ));
     }
     let mut database = Value::Null;
+    let mut findings: Vec<braid::lint::safety::Finding> = Vec::new();
     let mut drift_notes: Vec<String> = Vec::new();
     if !args.no_db && ctx.has_database() {
         let mut db = ctx.connect().await?;
         let ins = braid::execute::inspect(&mut db, &h).await;
+        // The safety lint on what the database has still to run, with its
+        // table sizes (SPEC §12); errors fail the check.
+        if let Ok(ins) = &ins {
+            let sections: Vec<_> = ins
+                .pending
+                .iter()
+                .map(|n| (*n, braid::revision::Direction::Up))
+                .collect();
+            let report = ctx.lint(&h, &sections, Some(&mut db)).await?;
+            for f in report.findings {
+                // Already an error of the checks above (it cannot run).
+                let twice = f.rule == "concurrently-in-transaction"
+                    && lint_errors
+                        .iter()
+                        .any(|l| l.path == f.file && l.line == f.line);
+                if !twice {
+                    findings.push(f);
+                }
+            }
+        }
         let live = if args.drift && ins.is_ok() {
             Some(braid::schema::introspect(&mut db, &super::schema::filter(ctx)).await)
         } else {
@@ -221,7 +242,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         let mut problems: Vec<Value> = errors.iter().map(|e| json!({"message": e})).collect();
         problems.extend(lint_errors.iter().map(|l| lint_json(l)));
         out_json(&json!({
-            "ok": errors.is_empty() && lint_errors.is_empty() && (!args.strict || conflicts.is_empty()),
+            "ok": errors.is_empty() && lint_errors.is_empty() && (!args.strict || conflicts.is_empty()) && !findings.iter().any(|f| f.severity == braid::lint::Severity::Error),
             "warnings": lint_warnings.iter().map(|l| lint_json(l)).collect::<Vec<_>>(),
             "conflicts": conflicts.iter().map(|c| json!({
                 "object": c.object.to_string(),
@@ -234,6 +255,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             "bases": g.ids(&g.bases()).collect::<Vec<_>>(),
             "problems": problems,
             "database": database,
+            "findings": findings,
         }));
     } else {
         let mut s = format!(
@@ -272,6 +294,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         for l in &lint_warnings {
             crate::cli::error::print_warning(l, &mut stderr);
         }
+        for f in &findings {
+            let _ = write!(stderr, "{}", crate::cli::error::finding_text(f));
+        }
         for n in &drift_notes {
             let _ = writeln!(stderr, "note: {n}");
         }
@@ -283,6 +308,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     }
     if args.strict {
         errors.extend(conflicts.iter().map(|c| c.to_string()));
+    }
+    let unsafe_errors = findings
+        .iter()
+        .filter(|f| f.severity == braid::lint::Severity::Error)
+        .count();
+    if unsafe_errors > 0 {
+        errors.push(format!(
+            "`braid lint`: {unsafe_errors} statement{} of pending revisions would lock or rewrite a large table",
+            if unsafe_errors == 1 { "" } else { "s" }
+        ));
     }
     let count = errors.len() + lint_errors.len();
     if count == 0 {
