@@ -231,16 +231,17 @@ pub fn lint(
     report
         .findings
         .retain(|f| !settings.allow.iter().any(|a| a == f.rule));
-    for f in &mut report.findings {
-        // A table the database does not have yet is made by an earlier
-        // revision of the same run: it is empty when this one runs.
-        if facts.reachable
-            && f.table
+    // SPEC §12 reports what is done to a table that already exists: one
+    // the database does not have yet is made by an earlier revision of the
+    // same run, and is empty when this one runs.
+    if facts.reachable {
+        report.findings.retain(|f| {
+            f.table
                 .as_ref()
-                .is_some_and(|t| !facts.columns.contains_key(t))
-        {
-            f.severity = Severity::Warning;
-        }
+                .is_none_or(|t| facts.columns.contains_key(t))
+        });
+    }
+    for f in &mut report.findings {
         if let Some(size) = f.table.as_ref().and_then(|t| facts.sizes.get(t)) {
             f.rows = size.rows;
             f.bytes = size.bytes;
