@@ -1092,3 +1092,176 @@ fn mysql_tls_parameters_in_the_url_work() {
     assert!(r.stderr.contains("cannot connect to"), "{}", r.stderr);
     assert_eq!(s.current(), ["r1"]);
 }
+
+/// The lint's findings on one file as JSON (SPEC §12).
+fn lint_json(s: &Scratch) -> Vec<serde_json::Value> {
+    let r = s.braid(&["lint", "--format", "json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr));
+    v["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn lint_names_table_sizes_and_lowers_small_tables_to_warnings() {
+    for engine in [Engine::Postgres, Engine::Mysql] {
+        let s = Scratch::new(engine);
+        let fill = match engine {
+            Engine::Postgres => {
+                "INSERT INTO big SELECT g, g % 7 FROM generate_series(1, 150000) g;\nINSERT INTO small VALUES (1, 1), (2, 2);"
+            }
+            // MariaDB's sequence engine gives the rows.
+            _ => {
+                "INSERT INTO big SELECT seq, seq % 7 FROM seq_1_to_150000;\nINSERT INTO small VALUES (1, 1), (2, 2);"
+            }
+        };
+        s.write(
+            "migrations/1.sql",
+            &migration(
+                "r1",
+                &[],
+                "",
+                &format!("CREATE TABLE big (id bigint PRIMARY KEY, n int);\nCREATE TABLE small (id bigint PRIMARY KEY, n int);\n{fill}"),
+                None,
+            ),
+        );
+        // The same statements on a large and a small table.
+        let (big, small) = match engine {
+            Engine::Postgres => (
+                "ALTER TABLE big ALTER COLUMN n TYPE bigint;",
+                "ALTER TABLE small ALTER COLUMN n TYPE bigint;",
+            ),
+            _ => (
+                "ALTER TABLE big MODIFY n bigint;",
+                "ALTER TABLE small MODIFY n bigint;",
+            ),
+        };
+        s.write(
+            "migrations/2.sql",
+            &migration("r2", &["r1"], "", &format!("{big}\n{small}"), None),
+        );
+        s.ok(&["upgrade", "r1"]);
+        // Planner statistics, as autovacuum or a DBA's ANALYZE leaves them.
+        s.exec(match engine {
+            Engine::Postgres => "ANALYZE big; ANALYZE small;",
+            _ => "ANALYZE TABLE big, small;",
+        });
+        let findings = lint_json(&s);
+        assert_eq!(findings.len(), 2, "{engine:?}: {findings:#?}");
+        let by_table = |t: &str| {
+            findings
+                .iter()
+                .find(|f| f["table"] == t)
+                .unwrap_or_else(|| panic!("{engine:?}: no finding on {t}: {findings:#?}"))
+        };
+        let (b, sm) = (by_table("big"), by_table("small"));
+        assert_eq!(b["rule"], "column-type-change", "{engine:?}");
+        assert_eq!(b["severity"], "error", "{engine:?}: {b}");
+        assert_eq!(sm["severity"], "warning", "{engine:?}: {sm}");
+        // Estimates, not counts: within a few percent of the real number.
+        let rows = b["rows"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{engine:?}: {b}"));
+        assert!(
+            (100_000..=200_000).contains(&rows),
+            "{engine:?}: about 150,000 rows estimated, got {rows}"
+        );
+        assert!(b["bytes"].as_u64().unwrap() > 1_000_000, "{engine:?}: {b}");
+        assert!(sm["rows"].as_u64().unwrap() < 100, "{engine:?}: {sm}");
+        // The type on the database is known: the message names it.
+        assert!(
+            b["message"].as_str().unwrap().contains("from int"),
+            "{engine:?}: {b}"
+        );
+        // `check` fails on the error; the text names the size.
+        let c = s.braid(&["check"]);
+        assert_eq!(c.code, 1, "{engine:?}: {}", c.stderr);
+        assert!(
+            c.stderr.contains("error[column-type-change]"),
+            "{}",
+            c.stderr
+        );
+        assert!(c.stderr.contains("rows"), "{}", c.stderr);
+        // upgrade prints the findings and runs (upgrade = "warn")…
+        let toml = std::fs::read_to_string(s.project.path().join("braid.toml")).unwrap();
+        s.write(
+            "braid.toml",
+            &format!("{toml}\n[lint]\nupgrade = \"deny\"\n"),
+        );
+        // …and with upgrade = "deny" refuses before anything runs.
+        let r = s.braid(&["upgrade", "heads"]);
+        assert_eq!(r.code, 1, "{engine:?}: {}", r.stderr);
+        assert!(r.stderr.contains("nothing was run"), "{}", r.stderr);
+        assert_eq!(s.current(), ["r1"]);
+        s.write("braid.toml", &toml);
+        let r = s.ok(&["upgrade", "heads"]);
+        assert!(
+            r.stderr.contains("error[column-type-change]"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(s.current(), ["r2"]);
+    }
+}
+
+/// Each MariaDB verdict of the lint, tried on the server: what braid
+/// flags as copying or blocking writes is refused with
+/// `ALGORITHM=INPLACE, LOCK=NONE`, and what it lets pass runs online.
+#[test]
+fn lint_verdicts_on_mariadb_match_the_server() {
+    let s = Scratch::new(Engine::Mysql);
+    let base = "CREATE TABLE t (id bigint NOT NULL, n int, s varchar(50), doc text, p int, KEY (p));\nINSERT INTO t SELECT seq, seq, 'x', 'y', seq FROM seq_1_to_1000;\nCREATE TABLE parent (id int PRIMARY KEY);";
+    let cases: &[(&str, bool)] = &[
+        // (ALTER TABLE t …, flagged)
+        ("MODIFY n bigint", true),
+        ("ADD FULLTEXT INDEX ft (doc)", true),
+        ("ADD COLUMN total bigint AS (n * 2) STORED", true),
+        (
+            "ADD COLUMN seqno bigint NOT NULL AUTO_INCREMENT, ADD UNIQUE KEY (seqno)",
+            true,
+        ),
+        (
+            "ADD CONSTRAINT fk FOREIGN KEY (p) REFERENCES parent (id)",
+            true,
+        ),
+        ("CONVERT TO CHARACTER SET latin1", true),
+        ("ENGINE=InnoDB", false),
+        ("ADD COLUMN extra int", false),
+        ("ADD COLUMN v bigint AS (n * 2) VIRTUAL", false),
+        ("ADD INDEX ix_n (n)", false),
+        ("ADD PRIMARY KEY (id)", false),
+        ("DROP COLUMN s", false),
+        ("MODIFY n int NOT NULL DEFAULT 0", false),
+    ];
+    s.write("migrations/0.sql", &migration("r0", &[], "", base, None));
+    s.ok(&["upgrade", "heads"]);
+    for (i, (action, flagged)) in cases.iter().enumerate() {
+        let rev = format!("c{i}");
+        let path = format!("migrations/c{i}.sql");
+        s.write(
+            &path,
+            &migration(&rev, &["r0"], "", &format!("ALTER TABLE t {action};"), None),
+        );
+        let copy = lint_json(&s).iter().any(|f| {
+            f["revision"] == rev.as_str()
+                && (f["rule"] == "mysql-copy-algorithm" || f["rule"] == "column-type-change")
+        });
+        std::fs::remove_file(s.project.path().join(&path)).unwrap();
+        assert_eq!(copy, *flagged, "lint on `{action}`");
+        // The server's own verdict, on a copy of the table.
+        s.exec("DROP TABLE IF EXISTS t2; CREATE TABLE t2 LIKE t; INSERT INTO t2 SELECT * FROM t;");
+        let online = rt().block_on(async {
+            let mut c = sqlx::MySqlConnection::connect(&s.url).await.unwrap();
+            sqlx::raw_sql(&format!(
+                "ALTER TABLE t2 {}, ALGORITHM=INPLACE, LOCK=NONE",
+                action.replace(" fk ", " fk2 ")
+            ))
+            .execute(&mut c)
+            .await
+        });
+        assert_eq!(
+            online.is_err(),
+            *flagged,
+            "the server on `{action}`: {online:?}"
+        );
+    }
+}
