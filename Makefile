@@ -30,7 +30,7 @@ else
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
-	migrate-verify migrate-schema migrate-diff
+	migrate-verify migrate-schema migrate-diff migrate-lint
 
 ## build: the release binary at target/release/braid
 build:
@@ -186,6 +186,10 @@ migrate-diff: $(BRAID)
 ## migrate-up [REVISION=heads]
 migrate-up: $(BRAID)
 	$(BRAID) upgrade $(or $(REVISION),heads)
+
+## migrate-lint: what the pending revisions do to large, busy tables (exit 1 on errors)
+migrate-lint: $(BRAID)
+	$(BRAID) lint
 
 ## migrate-verify: every revision up, down and up on a scratch database, schemas compared
 migrate-verify: $(BRAID)

@@ -248,8 +248,19 @@ fn every_migrate_target_on_postgresql_in_the_boneca_schema() {
         .output()
         .unwrap();
     ok(&p, &env, &["db-up", "db-test"]);
-    // The PostgreSQL-only revision (CREATE INDEX CONCURRENTLY) is the head here.
-    every_migrate_target(&p, &env, "9b07d4e1c2a5");
+    // The PostgreSQL-only revisions (CREATE INDEX CONCURRENTLY, then the
+    // check) end at the head here.
+    every_migrate_target(&p, &env, "e81f3b62d7c4");
+    // The example's safe recipes (an index built concurrently, a check
+    // added NOT VALID and validated in the next revision) lint clean on
+    // the tables they change.
+    ok(&p, &env, &["migrate-down", "REVISION=5ac0e6d2f918"]);
+    let lint = ok(&p, &env, &["migrate-lint"]);
+    assert!(
+        lint.contains("revisions linted: 0 errors, 0 warnings"),
+        "{lint}"
+    );
+    ok(&p, &env, &["migrate-up"]);
     let tables = Command::new("psql")
         .args(["-h", "127.0.0.1", "-U", "postgres", "braid_workflow", "-tAc",
                "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'boneca'"])

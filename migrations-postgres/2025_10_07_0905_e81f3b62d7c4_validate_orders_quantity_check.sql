@@ -1,0 +1,13 @@
+-- revision = "e81f3b62d7c4"
+-- down_revisions = ["a4d1c7e93b20"]
+-- message = "validate the orders quantity check"
+-- created = "2025-10-07T09:05:00Z"
+
+-- In its own revision, so its own transaction (validate-in-same-transaction):
+-- VALIDATE CONSTRAINT scans the table under SHARE UPDATE EXCLUSIVE, which
+-- blocks neither reads nor writes.
+-- braid:up
+ALTER TABLE orders VALIDATE CONSTRAINT orders_quantity_positive;
+
+-- braid:down
+-- A validated constraint stays as it is: the revision before drops it.
