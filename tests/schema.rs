@@ -431,7 +431,7 @@ fn the_example_history_verifies_clean_on_sqlite_and_postgres() {
         ));
         db.project.write("braid.toml", &toml);
         let r = db.ok(&["verify"]);
-        let checked = if engine == Engine::Postgres { 8 } else { 7 };
+        let checked = if engine == Engine::Postgres { 10 } else { 7 };
         assert!(
             r.stderr.contains(&format!(
                 "{checked} revisions checked: 0 not restored, 0 failed, 0 irreversible"
