@@ -16,8 +16,8 @@
 //!
 //! The safety lint (`braid lint`, SPEC §12) lives in the submodules: what
 //! a statement does to a large, busy table, one file per rule family
-//! ([`indexes`], [`constraints`], [`columns`], [`maintenance`], [`mysql`],
-//! [`sqlite`]), the rule table ([`rules`]), the statement reader
+//! (indexes, constraints, columns, maintenance, mysql, sqlite), the rule
+//! table ([`rules`]), the statement reader
 //! ([`read`]) and the driver ([`safety`]). Lint knows nothing of the
 //! executor or the database: what it needs from one arrives as
 //! [`safety::Facts`].
