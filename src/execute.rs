@@ -393,10 +393,9 @@ pub async fn inspect(db: &mut Db, h: &History) -> Result<Inspection, ExecuteErro
 /// A catalog query fails.
 pub async fn lint_facts(
     db: &mut Db,
-    h: &History,
-    sections: &[(Node, Direction)],
+    sections: &crate::lint::safety::Sections<'_>,
 ) -> Result<crate::lint::safety::Facts, ExecuteError> {
-    let tables = crate::lint::safety::tables(h, sections, db.engine());
+    let tables = sections.tables();
     let mut facts = db
         .table_facts(&tables)
         .await
@@ -599,8 +598,9 @@ async fn migrate(
     }
     if let Some(settings) = &opts.lint {
         let sections: Vec<_> = plan.steps.iter().map(|s| (s.node, s.direction)).collect();
-        let facts = lint_facts(db, h, &sections).await?;
-        let report = crate::lint::safety::lint(h, &sections, db.engine(), settings, &facts);
+        let sections = crate::lint::safety::Sections::read(h, &sections, db.engine());
+        let facts = lint_facts(db, &sections).await?;
+        let report = crate::lint::safety::lint(h, &sections, settings, &facts);
         for f in &report.findings {
             obs.event(Event::Finding(f));
         }

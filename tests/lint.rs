@@ -9,13 +9,13 @@ mod common;
 
 use braid::config::{Engine, Lint};
 use braid::lint::Severity;
-use braid::lint::safety::{Facts, Report, lint};
+use braid::lint::safety::{Facts, Report, Sections, lint};
 use braid::revision::Direction;
 use common::{Project, migration};
 
-/// Lints one revision (after a base that creates `users` and `orgs`) on
-/// `engine`, judged as `version` when given.
-fn run_with(engine: Engine, version: Option<&str>, extra: &str, up: &str) -> Report {
+/// A project whose base revision `r0` creates `users` and `orgs`, and
+/// whose `r1` runs `up` (with `extra` header lines).
+fn project(extra: &str, up: &str) -> Project {
     let p = Project::new();
     p.write(
         "migrations/0.sql",
@@ -31,19 +31,25 @@ fn run_with(engine: Engine, version: Option<&str>, extra: &str, up: &str) -> Rep
         "migrations/1.sql",
         &migration("r1", &["r0"], extra, up, None),
     );
+    p
+}
+
+/// Lints `r1` of [`project`] on `engine` with `settings`.
+fn lint_r1(engine: Engine, settings: &Lint, extra: &str, up: &str) -> Report {
+    let p = project(extra, up);
     let h = braid::history::History::load(&[p.path().join("migrations")]).unwrap();
     let n = h.graph.node("r1").unwrap();
+    let sections = Sections::read(&h, &[(n, Direction::Up)], engine);
+    lint(&h, &sections, settings, &Facts::default())
+}
+
+/// Lints `r1` on `engine`, judged as `version` when given.
+fn run_with(engine: Engine, version: Option<&str>, extra: &str, up: &str) -> Report {
     let settings = Lint {
         server_version: version.map(str::to_owned),
         ..Lint::default()
     };
-    lint(
-        &h,
-        &[(n, Direction::Up)],
-        engine,
-        &settings,
-        &Facts::default(),
-    )
+    lint_r1(engine, &settings, extra, up)
 }
 
 fn run(engine: Engine, up: &str) -> Report {
@@ -376,36 +382,18 @@ fn ignores_silence_what_they_name_and_are_checked_themselves() {
 
 #[test]
 fn config_changes_severities() {
-    let p = Project::new();
-    p.write(
-        "migrations/0.sql",
-        &migration(
-            "r0",
-            &[],
-            "",
-            "CREATE TABLE users (id int, email text);",
-            None,
-        ),
-    );
-    p.write(
-        "migrations/1.sql",
-        &migration(
-            "r1",
-            &["r0"],
-            "",
-            "ALTER TABLE users RENAME COLUMN email TO mail;\nDROP TABLE users;\nCREATE INDEX ix ON users (id);",
-            None,
-        ),
-    );
-    let h = braid::history::History::load(&[p.path().join("migrations")]).unwrap();
-    let n = h.graph.node("r1").unwrap();
     let settings = Lint {
         deny: vec!["rename".into()],
         warn: vec!["index-not-concurrent".into()],
         allow: vec!["drop".into()],
         ..Lint::default()
     };
-    let r = lint(&h, &[(n, Direction::Up)], PG, &settings, &Facts::default());
+    let r = lint_r1(
+        PG,
+        &settings,
+        "",
+        "ALTER TABLE users RENAME COLUMN email TO mail;\nDROP TABLE users;\nCREATE INDEX ix ON users (id);",
+    );
     let got: Vec<_> = r.findings.iter().map(|f| (f.rule, f.severity)).collect();
     assert_eq!(
         got,
@@ -434,24 +422,10 @@ fn a_statement_sqlparser_cannot_parse_is_still_read() {
 
 #[test]
 fn the_command_reports_in_four_formats_and_fails_on_errors() {
-    let p = Project::new();
+    let p = project("", "CREATE INDEX ix ON users (email);");
     p.write(
         "braid.toml",
         "[database]\nurl = \"postgres://nobody@127.0.0.1:1/none\"\n[lint]\nserver_version = \"16\"\n",
-    );
-    p.write(
-        "migrations/0.sql",
-        &migration(
-            "r0",
-            &[],
-            "",
-            "CREATE TABLE users (id int, email text);",
-            None,
-        ),
-    );
-    p.write(
-        "migrations/1.sql",
-        &migration("r1", &["r0"], "", "CREATE INDEX ix ON users (email);", None),
     );
     // An unreachable database: lint runs on the files and says so.
     let r = p.run(&["lint"]);

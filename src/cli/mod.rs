@@ -72,7 +72,7 @@ enum Command {
     Stamp(commands::stamp::Args),
     /// Validate the graph and, with a database, its state.
     Check(commands::check::Args),
-    /// Report statements that lock or rewrite a large, busy table, with the safe recipe.
+    /// Report statements of the pending revisions (or -r RANGE) that lock or rewrite a large, busy table, with the safe recipe.
     Lint(commands::lint::Args),
     /// Show the revision graph as Graphviz DOT (or JSON, SVG, PNG).
     Graph(commands::graph::Args),
@@ -126,14 +126,14 @@ impl Ctx {
         db: Option<&mut braid::db::Db>,
     ) -> Result<braid::lint::safety::Report, CommandError> {
         let engine = self.settings.url.engine().map_err(CommandError::new)?;
+        let sections = braid::lint::safety::Sections::read(h, sections, engine);
         let facts = match db {
-            Some(db) => braid::execute::lint_facts(db, h, sections).await?,
+            Some(db) => braid::execute::lint_facts(db, &sections).await?,
             None => braid::lint::safety::Facts::default(),
         };
         Ok(braid::lint::safety::lint(
             h,
-            sections,
-            engine,
+            &sections,
             &self.settings.lint,
             &facts,
         ))
@@ -298,6 +298,20 @@ pub fn out_json(v: &serde_json::Value) {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     out(&s);
+}
+
+/// `-r RANGE`, as `history` and `lint` take it.
+#[derive(clap::Args, Debug)]
+pub struct RangeArg {
+    /// A range `[START]:[END]` (revisions, labels, `base`, `heads`,
+    /// `current`); either side may be left out.
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        allow_hyphen_values = true,
+        value_name = "RANGE"
+    )]
+    pub range: Option<String>,
 }
 
 /// Which revisions a range `[START]:[END]` takes (`-r` of `history` and

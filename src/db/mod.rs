@@ -900,6 +900,15 @@ impl Db {
             ..Default::default()
         };
         let num = |v: &Option<String>| v.as_deref().and_then(|n| n.parse::<f64>().ok());
+        // SQLite has statistics only once ANALYZE made sqlite_stat1.
+        let has_stats = self.engine() != Engine::Sqlite
+            || self
+                .count(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'",
+                    &[],
+                )
+                .await?
+                > 0;
         for t in tables {
             let (size_sql, column_sql) = match self.engine() {
                 Engine::Postgres => (
@@ -920,15 +929,6 @@ impl Db {
                     "SELECT name, type FROM pragma_table_info(?)",
                 ),
             };
-            // SQLite has statistics only once ANALYZE made sqlite_stat1.
-            let has_stats = self.engine() != Engine::Sqlite
-                || self
-                    .count(
-                        "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'",
-                        &[],
-                    )
-                    .await?
-                    > 0;
             let size_row = if has_stats {
                 self.text_rows(size_sql, &[t]).await?.into_iter().next()
             } else {

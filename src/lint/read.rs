@@ -750,10 +750,7 @@ fn column_def(part: &[Tok], i: usize) -> Option<Action> {
     let (column, j) = name_at(part, i)?;
     let type_words = type_words(part, j);
     let top = |w: &str| part[j..].iter().any(|x| x.depth == 0 && x.is(w));
-    let not_null = part[j..]
-        .windows(2)
-        .any(|p| p[0].depth == 0 && p[0].is("NOT") && p[1].is("NULL"))
-        || top("PRIMARY");
+    let not_null = has_pair(&part[j..], "NOT", "NULL") || top("PRIMARY");
     let default = part[j..]
         .iter()
         .position(|x| x.depth == 0 && x.is("DEFAULT"))
@@ -785,6 +782,22 @@ fn constraint_kind(part: &[Tok]) -> Option<ConstraintKind> {
     })
 }
 
+/// Whether the top level of `part` has the two words in a row.
+fn has_pair(part: &[Tok], a: &str, b: &str) -> bool {
+    part.windows(2)
+        .any(|p| p[0].depth == 0 && p[0].is(a) && p[1].is(b))
+}
+
+/// `ADD [CONSTRAINT name] …`, its kind read from `part[from..]`.
+fn add_constraint(part: &[Tok], name: Option<String>, from: usize) -> Action {
+    Action::AddConstraint {
+        name,
+        kind: constraint_kind(&part[from..]).unwrap_or(ConstraintKind::Check),
+        not_valid: has_pair(part, "NOT", "VALID"),
+        using_index: has_pair(part, "USING", "INDEX"),
+    }
+}
+
 fn action(part: &[Tok]) -> Action {
     let w = |k: usize| {
         part.get(k).map_or("", |x| {
@@ -797,29 +810,11 @@ fn action(part: &[Tok]) -> Action {
     };
     let has = |word: &str| part.iter().any(|x| x.depth == 0 && x.is(word));
     match (w(0), w(1)) {
-        ("ADD", "CONSTRAINT") => Action::AddConstraint {
-            name: name_at(part, 2).map(|n| n.0),
-            kind: constraint_kind(&part[2..]).unwrap_or(ConstraintKind::Check),
-            not_valid: part
-                .windows(2)
-                .any(|p| p[0].depth == 0 && p[0].is("NOT") && p[1].is("VALID")),
-            using_index: part
-                .windows(2)
-                .any(|p| p[0].depth == 0 && p[0].is("USING") && p[1].is("INDEX")),
-        },
+        ("ADD", "CONSTRAINT") => add_constraint(part, name_at(part, 2).map(|n| n.0), 2),
         ("ADD", "CHECK" | "FOREIGN" | "PRIMARY" | "EXCLUDE") | ("ADD", "UNIQUE")
             if !(w(1) == "UNIQUE" && matches!(w(2), "INDEX" | "KEY")) =>
         {
-            Action::AddConstraint {
-                name: None,
-                kind: constraint_kind(&part[1..]).unwrap_or(ConstraintKind::Check),
-                not_valid: part
-                    .windows(2)
-                    .any(|p| p[0].depth == 0 && p[0].is("NOT") && p[1].is("VALID")),
-                using_index: part
-                    .windows(2)
-                    .any(|p| p[0].depth == 0 && p[0].is("USING") && p[1].is("INDEX")),
-            }
+            add_constraint(part, None, 1)
         }
         ("ADD", "INDEX" | "KEY" | "UNIQUE") => Action::AddIndex { special: None },
         ("ADD", "FULLTEXT") => Action::AddIndex {
@@ -871,9 +866,7 @@ fn action(part: &[Tok]) -> Action {
                     column,
                     type_words: type_words(part, j),
                     renamed_to: None,
-                    not_null: part[j..]
-                        .windows(2)
-                        .any(|p| p[0].is("NOT") && p[1].is("NULL")),
+                    not_null: has_pair(&part[j..], "NOT", "NULL"),
                 },
                 None => Action::Other,
             }
@@ -890,9 +883,7 @@ fn action(part: &[Tok]) -> Action {
                 renamed_to: (new != old).then_some(new),
                 column: old,
                 type_words: type_words(part, k),
-                not_null: part[k..]
-                    .windows(2)
-                    .any(|p| p[0].is("NOT") && p[1].is("NULL")),
+                not_null: has_pair(&part[k..], "NOT", "NULL"),
             }
         }
         ("VALIDATE", "CONSTRAINT") => match name_at(part, 2) {

@@ -16,7 +16,7 @@ use crate::migration::split::{Lexer, Statement, split};
 use crate::revision::Direction;
 
 use super::Severity;
-use super::read::{Action, ConstraintKind, Kind, read};
+use super::read::{Action, ConstraintKind, Kind, Read, read};
 use super::rules::{self, Ctx, Version};
 
 /// A table's size from the planner's statistics.
@@ -109,27 +109,62 @@ fn lexer(engine: Engine) -> Lexer {
     }
 }
 
-fn statements(m: &Migration, direction: Direction, engine: Engine) -> Vec<Statement<'_>> {
-    match m.section(direction) {
-        Some(s) => split(&m.source[s.range.clone()], s.first_line, lexer(engine)),
-        None => Vec::new(),
-    }
+/// One section's statements, each read once.
+struct Section<'h> {
+    node: Node,
+    direction: Direction,
+    statements: Vec<(Statement<'h>, Read)>,
 }
 
-/// The tables the sections' statements touch: what to read sizes and
-/// column types of before linting.
-pub fn tables(h: &History, sections: &[(Node, Direction)], engine: Engine) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (n, d) in sections {
-        for s in statements(h.migration(*n), *d, engine) {
-            let t = match read(s.code(), engine, lexer(engine)).kind {
+/// The sections to lint, their statements split and read once: the
+/// tables they touch (what to ask the database about) and the lint itself
+/// both come from this.
+pub struct Sections<'h> {
+    engine: Engine,
+    items: Vec<Section<'h>>,
+}
+
+impl<'h> Sections<'h> {
+    /// Splits and reads each `(revision, direction)` section.
+    pub fn read(h: &'h History, sections: &[(Node, Direction)], engine: Engine) -> Sections<'h> {
+        let lexer = lexer(engine);
+        let items = sections
+            .iter()
+            .map(|(node, direction)| {
+                let m = h.migration(*node);
+                let statements = match m.section(*direction) {
+                    Some(s) => split(&m.source[s.range.clone()], s.first_line, lexer),
+                    None => Vec::new(),
+                };
+                Section {
+                    node: *node,
+                    direction: *direction,
+                    statements: statements
+                        .into_iter()
+                        .map(|s| {
+                            let r = read(s.code(), engine, lexer);
+                            (s, r)
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Sections { engine, items }
+    }
+
+    /// The tables the statements touch: what to read sizes and column
+    /// types of before linting.
+    pub fn tables(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (_, r) in self.items.iter().flat_map(|s| &s.statements) {
+            let t = match &r.kind {
                 Kind::CreateIndex { table, .. }
                 | Kind::AlterTable { table, .. }
                 | Kind::RenameTable { table }
-                | Kind::Dml { table, .. } => vec![table],
-                Kind::DropTable { tables } => tables,
-                Kind::InsertSelect { source, .. } => vec![source],
-                Kind::Maintenance { table, .. } => table.into_iter().collect(),
+                | Kind::Dml { table, .. } => vec![table.clone()],
+                Kind::DropTable { tables } => tables.clone(),
+                Kind::InsertSelect { source, .. } => vec![source.clone()],
+                Kind::Maintenance { table, .. } => table.iter().cloned().collect(),
                 _ => Vec::new(),
             };
             for t in t {
@@ -138,8 +173,8 @@ pub fn tables(h: &History, sections: &[(Node, Direction)], engine: Engine) -> Ve
                 }
             }
         }
+        out
     }
-    out
 }
 
 /// An ignore mark: the rules it names, where it is, and whether it
@@ -195,11 +230,10 @@ fn marks(comments: &str, first_line: usize, marker: &str) -> Vec<Ignore> {
         .collect()
 }
 
-/// Lints the sections: each `(revision, direction)` in order.
+/// Lints the sections, in order.
 pub fn lint(
     h: &History,
-    sections: &[(Node, Direction)],
-    engine: Engine,
+    sections: &Sections<'_>,
     settings: &LintSettings,
     facts: &Facts,
 ) -> Report {
@@ -208,15 +242,15 @@ pub fn lint(
         .or_else(|| settings.server_version.as_deref().and_then(Version::parse));
     let mut report = Report::default();
     let mut files: HashMap<Node, Vec<Ignore>> = HashMap::new();
-    for (n, direction) in sections {
-        let m = h.migration(*n);
+    for sec in &sections.items {
+        let m = h.migration(sec.node);
         let file_marks = files
-            .entry(*n)
+            .entry(sec.node)
             .or_insert_with(|| marks(&m.source, 1, "braid:lint-ignore-file"));
         section(
             m,
-            *direction,
-            engine,
+            sec,
+            sections.engine,
             version,
             facts,
             file_marks,
@@ -264,19 +298,19 @@ pub fn lint(
 
 fn section(
     m: &Migration,
-    direction: Direction,
+    sec: &Section<'_>,
     engine: Engine,
     version: Option<Version>,
     facts: &Facts,
     file_marks: &mut [Ignore],
     report: &mut Report,
 ) {
-    let stmts = statements(m, direction, engine);
+    let direction = sec.direction;
+    let stmts = &sec.statements;
     let mut created = HashSet::new();
     let mut altered = HashSet::new();
     let mut not_valid = HashSet::new();
-    for (index, s) in stmts.iter().enumerate() {
-        let r = read(s.code(), engine, lexer(engine));
+    for (index, (s, r)) in stmts.iter().enumerate() {
         if let Some(error) = &r.parse_error {
             report.unparsed.push(Unparsed {
                 file: m.path.clone(),
@@ -296,7 +330,7 @@ fn section(
             index,
             columns: &facts.columns,
         };
-        let hits = rules::check(&r, &ctx);
+        let hits = rules::check(r, &ctx);
         // Marks on the lines before the statement.
         let comments = s.leading_comments();
         let comment_line = s.line - comments.matches('\n').count();

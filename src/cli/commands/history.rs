@@ -7,15 +7,8 @@ use crate::cli::{CommandError, Ctx, Format, only_formats, out, out_json};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A range `[START]:[END]` (revisions, labels, `base`, `heads`,
-    /// `current`); either side may be left out.
-    #[arg(
-        short = 'r',
-        long = "rev-range",
-        allow_hyphen_values = true,
-        value_name = "RANGE"
-    )]
-    range: Option<String>,
+    #[command(flatten)]
+    range: crate::cli::RangeArg,
     /// Mark the revisions the database records as current.
     #[arg(short = 'i', long = "indicate-current")]
     indicate_current: bool,
@@ -46,7 +39,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     if args.indicate_current {
         current = Some(crate::cli::read_current(ctx, &h).await?);
     }
-    let include = match &args.range {
+    let include = match &args.range.range {
         Some(range) => crate::cli::range(ctx, &h, range, &mut current).await?,
         None => vec![true; g.len()],
     };

@@ -24,15 +24,10 @@ pub enum LintFormat {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A range `[START]:[END]` of revisions to lint (default: those not
-    /// applied on the database, or all when it cannot be reached).
-    #[arg(
-        short = 'r',
-        long = "rev-range",
-        allow_hyphen_values = true,
-        value_name = "RANGE"
-    )]
-    range: Option<String>,
+    // Default: the revisions not applied on the database, or all of them
+    // when it cannot be reached.
+    #[command(flatten)]
+    range: crate::cli::RangeArg,
     /// List the rules and exit.
     #[arg(long)]
     rules: bool,
@@ -66,7 +61,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             Err(e) => unreachable = Some(e.message),
         }
     }
-    let nodes: Vec<Node> = match (&args.range, db.as_mut()) {
+    let nodes: Vec<Node> = match (&args.range.range, db.as_mut()) {
         (Some(range), _) => {
             let mut current = None;
             let include = crate::cli::range(ctx, &h, range, &mut current).await?;
