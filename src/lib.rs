@@ -95,6 +95,7 @@
 
 #![warn(missing_docs)]
 
+pub mod authoring;
 pub mod autogen;
 pub mod config;
 pub mod conflict;

@@ -316,3 +316,46 @@ fn bytes(b: u64) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+impl From<braid::schema::scratch::ScratchError> for CommandError {
+    fn from(e: braid::schema::scratch::ScratchError) -> Self {
+        let hints = e.hints();
+        let mut err = CommandError::new(e.to_string());
+        err.hints = hints;
+        err
+    }
+}
+
+impl From<braid::verify::VerifyError> for CommandError {
+    fn from(e: braid::verify::VerifyError) -> Self {
+        use braid::verify::VerifyError;
+        match e {
+            VerifyError::Execute(e) => e.into(),
+            VerifyError::Target(e) => e.into(),
+            e => CommandError::new(e.to_string()),
+        }
+    }
+}
+
+impl From<braid::schema::DumpError> for CommandError {
+    fn from(e: braid::schema::DumpError) -> Self {
+        match &e {
+            braid::schema::DumpError::Read(db) => {
+                CommandError::new(e.to_string()).cause(db.message.clone())
+            }
+            braid::schema::DumpError::Write { .. } => CommandError::new(e.to_string()),
+        }
+    }
+}
+
+impl From<braid::authoring::AuthorError> for CommandError {
+    fn from(e: braid::authoring::AuthorError) -> Self {
+        let hint = matches!(e, braid::authoring::AuthorError::NotConfigured(_));
+        let err = CommandError::new(e.to_string());
+        if hint {
+            err.hint("add it to `[migrations] directories` in braid.toml")
+        } else {
+            err
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 mod commands;
 pub mod error;
+mod signal;
 mod ui;
 
 use std::io::Write;
@@ -44,6 +45,13 @@ pub enum Format {
     Text,
     Json,
     Dot,
+}
+
+/// The output formats of `schema` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    Sql,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,6 +145,13 @@ impl Ctx {
             &self.settings.lint,
             &facts,
         ))
+    }
+
+    /// Says a revision file was written: its id on stderr, its path on
+    /// stdout (for scripts).
+    pub fn created(&self, id: &str, path: &Path) {
+        self.note(&format!("created revision {id}"));
+        out(&format!("{}\n", path.display()));
     }
 
     pub async fn connect(&self) -> Result<Db, CommandError> {

@@ -238,6 +238,11 @@ impl Filter {
         }
     }
 
+    /// The settings' filter: braid's tables and `[schema] ignore`.
+    pub fn for_settings(settings: &crate::config::Settings) -> Filter {
+        Filter::new(&settings.version_table, &settings.schema_ignore)
+    }
+
     /// Whether a snapshot keeps the object named `name`.
     pub fn keeps(&self, name: &str) -> bool {
         !self.names.iter().any(|n| n == name) && !self.patterns.iter().any(|p| glob(p, name))
@@ -257,6 +262,42 @@ fn glob(pattern: &str, name: &str) -> bool {
                 .any(|i| glob(rest, &tail[i..]))
         }
     }
+}
+
+/// `[schema] dump` could not be rewritten.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    /// The database's schema could not be read.
+    #[error("cannot read the database's schema for `[schema] dump`")]
+    Read(#[source] DbError),
+    /// The file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The dump file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+/// Rewrites `[schema] dump` (when configured) with the schema of the
+/// database `db` is connected to: the file follows the database, as after
+/// a run (Rails' habit).
+///
+/// # Errors
+///
+/// [`DumpError`]: the schema cannot be read, or the file cannot be written.
+pub async fn write_dump(db: &mut Db, settings: &crate::config::Settings) -> Result<(), DumpError> {
+    let Some(path) = &settings.schema_dump else {
+        return Ok(());
+    };
+    let snap = introspect(db, &Filter::for_settings(settings))
+        .await
+        .map_err(DumpError::Read)?;
+    std::fs::write(path, snap.to_sql()).map_err(|source| DumpError::Write {
+        path: path.clone(),
+        source,
+    })
 }
 
 /// Reads the schema of the database `db` is connected to (on PostgreSQL,

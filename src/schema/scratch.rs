@@ -131,6 +131,28 @@ impl Scratch {
         Scratch::copy_of(settings, None).await
     }
 
+    /// [`Scratch::copy_of`] on `dev_url` when one is given (a `--dev-url`
+    /// flag), else where the settings say (`[schema] dev_url`, else the
+    /// URL's server).
+    ///
+    /// # Errors
+    ///
+    /// As [`Scratch::create`].
+    pub async fn on(
+        settings: &Settings,
+        dev_url: Option<&str>,
+        template: Option<&str>,
+    ) -> Result<Scratch, ScratchError> {
+        match dev_url {
+            Some(u) => {
+                let mut settings = settings.clone();
+                settings.dev_url = Some(u.to_owned());
+                Scratch::copy_of(&settings, template).await
+            }
+            None => Scratch::copy_of(settings, template).await,
+        }
+    }
+
     /// [`Scratch::create`], as a copy of the database `template` on the
     /// dev server (PostgreSQL's `CREATE DATABASE … TEMPLATE`: a file copy,
     /// far faster than building a large schema statement by statement).

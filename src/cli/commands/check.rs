@@ -5,6 +5,8 @@
 use std::io::Write;
 
 use braid::history::HistoryError;
+use braid::schema::Filter;
+use braid::schema::scratch::Scratch;
 use serde_json::{Value, json};
 
 use crate::cli::{CommandError, Ctx, Format, only_formats, out, out_json};
@@ -132,7 +134,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             }
         }
         let live = if args.drift && ins.is_ok() {
-            Some(braid::schema::introspect(&mut db, &super::schema::filter(ctx)).await)
+            Some(braid::schema::introspect(&mut db, &Filter::for_settings(&ctx.settings)).await)
         } else {
             None
         };
@@ -144,21 +146,28 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             })?;
             let heads: Vec<braid::graph::Node> =
                 ins.heads.iter().filter_map(|id| g.node(id)).collect();
-            let mut scratch = super::schema::make_scratch(ctx, args.dev_url.as_deref()).await?;
-            let expected =
-                braid::verify::expected(&mut scratch.db, &h, &heads, &super::schema::filter(ctx))
-                    .await;
+            let mut scratch = Scratch::on(&ctx.settings, args.dev_url.as_deref(), None).await?;
+            let expected = braid::verify::expected(
+                &mut scratch.db,
+                &h,
+                &heads,
+                &Filter::for_settings(&ctx.settings),
+            )
+            .await;
             let dropped = scratch.drop().await;
-            let expected = expected.map_err(super::schema::verify_error)?;
+            let expected = expected.map_err(CommandError::from)?;
             if let Err(e) = dropped {
                 return Err(CommandError::new("cannot drop the scratch database").cause(e.message));
             }
             // Skeema's self-check: what the live schema's own SQL does not
             // give back is reported, not compared.
-            let mut checker = super::schema::make_scratch(ctx, args.dev_url.as_deref()).await?;
-            let unsupported =
-                braid::schema::self_check(&live, &mut checker.db, &super::schema::filter(ctx))
-                    .await;
+            let mut checker = Scratch::on(&ctx.settings, args.dev_url.as_deref(), None).await?;
+            let unsupported = braid::schema::self_check(
+                &live,
+                &mut checker.db,
+                &Filter::for_settings(&ctx.settings),
+            )
+            .await;
             let dropped = checker.drop().await;
             let unsupported = unsupported.map_err(|e| {
                 CommandError::new("cannot check the schema's SQL form on a scratch database")

@@ -9,11 +9,10 @@ use braid::autogen::{self, AutogenError};
 use braid::execute::{self, Options, Request, Silent};
 use braid::schema::diff::{Renames, Script};
 use braid::schema::scratch::Scratch;
-use braid::schema::{self, Snapshot};
+use braid::schema::{self, Filter, Snapshot};
 use serde_json::json;
 
-use super::schema::{SchemaFormat, copy_scratch, filter, make_scratch, verify_error};
-use crate::cli::{CommandError, Ctx, out, out_json};
+use crate::cli::{CommandError, Ctx, SchemaFormat, out, out_json};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -140,7 +139,7 @@ async fn build_into(
     dev_url: Option<&str>,
     slot: &mut Option<Scratch>,
 ) -> Result<Built, CommandError> {
-    let filter = filter(ctx);
+    let filter = Filter::for_settings(&ctx.settings);
     if source == "database" || source.contains("://") {
         return read_database(ctx, source, dev_url, &filter).await;
     }
@@ -179,7 +178,9 @@ async fn build_into(
         }
         None => None,
     };
-    let db = &mut slot.insert(make_scratch(ctx, dev_url).await?).db;
+    let db = &mut slot
+        .insert(Scratch::on(&ctx.settings, dev_url, None).await?)
+        .db;
     let renames = match plan {
         Some((h, t)) => {
             if !h.graph.is_empty() {
@@ -191,7 +192,7 @@ async fn build_into(
                     &mut Silent,
                 )
                 .await
-                .map_err(|e| verify_error(e.into()))?;
+                .map_err(|e| CommandError::from(braid::verify::VerifyError::from(e)))?;
             }
             Renames::default()
         }
@@ -291,14 +292,14 @@ pub async fn scripts(
             // (nobody else connected, the same server), its rows emptied:
             // the proof runs on empty tables. Else its SQL form.
             let copy = match &from.template {
-                Some(name) => copy_scratch(ctx, dev_url, Some(name)).await.ok(),
+                Some(name) => Scratch::on(&ctx.settings, dev_url, Some(name)).await.ok(),
                 None => None,
             };
             // Filed before anything can fail on it: the caller drops it.
             let copied = copy.is_some();
             scratches.push(match copy {
                 Some(s) => s,
-                None => make_scratch(ctx, dev_url).await?,
+                None => Scratch::on(&ctx.settings, dev_url, None).await?,
             });
             let i = scratches.len() - 1;
             let db = &mut scratches[i].db;
@@ -327,7 +328,7 @@ pub async fn scripts(
         &to.snap,
         &up,
         renames,
-        &filter(ctx),
+        &Filter::for_settings(&ctx.settings),
     )
     .await
     .map_err(autogen_error)?;

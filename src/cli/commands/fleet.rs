@@ -178,7 +178,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             &mut progress,
         );
         tokio::pin!(run);
-        let interrupt = super::migrate::interrupted();
+        let interrupt = crate::cli::signal::interrupted();
         tokio::pin!(interrupt);
         loop {
             tokio::select! {
@@ -234,7 +234,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     if let Some(code) = signal {
         ctx.note(&format!(
             "interrupted by {}: no new member started; members in flight stopped after their running revision; run the command again to go on",
-            if code == 130 { "Ctrl-C" } else { "SIGTERM" }
+            crate::cli::signal::name(code)
         ));
         std::process::exit(code);
     }

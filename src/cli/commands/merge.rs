@@ -4,8 +4,8 @@
 use braid::graph::Node;
 use braid::migration::NewRevision;
 
-use crate::cli::commands::revision::{directory, new_id, now, write};
 use crate::cli::{CommandError, Ctx};
+use braid::authoring::{self, directory, new_id, now};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -80,6 +80,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         up: String::new(),
         down: String::new(),
     };
-    let dir = directory(ctx, Some(&h), parents.first().copied(), None)?;
-    write(ctx, &dir, &rev)
+    let dir = directory(
+        &ctx.settings,
+        &ctx.cwd,
+        Some(&h),
+        parents.first().copied(),
+        None,
+    )?;
+    ctx.created(&rev.id, &authoring::write(&dir, &rev)?);
+    Ok(())
 }

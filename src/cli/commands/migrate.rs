@@ -73,31 +73,6 @@ fn print_plan(h: &History, plan: &Plan, format: Format) {
     }
 }
 
-/// Waits for Ctrl-C or SIGTERM and returns the exit code they call for
-/// (130, 143). The handlers are installed on the first poll, when a run
-/// starts.
-pub async fn interrupted() -> i32 {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => 130,
-                _ = term.recv() => 143,
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                130
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        130
-    }
-}
-
 /// Statements that cannot run as written stop a plan before anything runs;
 /// warnings are printed and the plan goes on.
 fn check_lints(ctx: &Ctx, h: &History, plan: &Plan, dialect: &Dialect) -> Result<(), CommandError> {
@@ -229,7 +204,7 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
     let result = {
         let run = execute::run(&mut db, &h, req, &opts, &mut progress);
         tokio::pin!(run);
-        let mut interrupt = Box::pin(interrupted());
+        let mut interrupt = Box::pin(crate::cli::signal::interrupted());
         // The cancel request, sent beside the running step once a signal
         // comes (a fused future: pending before and after).
         type Cancel = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
@@ -245,7 +220,7 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
                     }
                     signal = Some(code);
                     stop.store(true, Ordering::SeqCst);
-                    interrupt = Box::pin(interrupted());
+                    interrupt = Box::pin(crate::cli::signal::interrupted());
                     // A step outside a transaction is let finish (stopping it
                     // midway would leave it half applied); one inside a
                     // transaction is cancelled on the server and rolled back.
@@ -279,17 +254,22 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
             Some(Ok(_)) => "the revision that was running finished and was recorded".to_owned(),
             Some(Err(e)) => format!("the run ended with an error: {e}"),
         };
-        let name = if code == 130 { "Ctrl-C" } else { "SIGTERM" };
+        let name = crate::cli::signal::name(code);
         ctx.note(&format!(
             "interrupted by {name}: {what}; the version table records every revision that finished; run the command again to go on"
         ));
         std::process::exit(code);
     }
     let result = result.expect("finished without a signal");
+    // `[schema] dump`: the schema file follows the database (Rails'
+    // habit), read on the run's own connection.
+    let dumped = match &result {
+        Ok(_) => braid::schema::write_dump(&mut db, &ctx.settings).await,
+        Err(_) => Ok(()),
+    };
     db.close().await;
     let outcome = result?;
-    // `[schema] dump`: the schema file follows the database (Rails' habit).
-    super::schema::write_dump(ctx).await?;
+    dumped?;
     let heads = if outcome.heads.is_empty() {
         "base".to_owned()
     } else {

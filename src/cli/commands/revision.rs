@@ -1,11 +1,14 @@
 //! `braid revision -m MSG`: writes a new migration file on the current
 //! single head (or `--head`), as `alembic revision` does.
 
-use std::path::{Path, PathBuf};
-
 use braid::graph::Node;
 use braid::history::History;
-use braid::migration::{NewRevision, file_name, render_new};
+use std::path::PathBuf;
+
+use braid::authoring::{self, directory, new_id, now};
+use braid::migration::NewRevision;
+use braid::schema::Filter;
+use braid::schema::scratch::Scratch;
 
 use crate::cli::{CommandError, Ctx};
 
@@ -67,9 +70,9 @@ async fn autogenerate(
                 diff::build(ctx, &format!("migrations@{}", h.graph.id(p)), dev, &mut scratches).await?
             }
             _ => {
-                scratches.push(super::schema::make_scratch(ctx, dev).await?);
+                scratches.push(Scratch::on(&ctx.settings, dev, None).await?);
                 let db = &mut scratches.last_mut().expect("pushed").db;
-                let snap = braid::schema::introspect(db, &super::schema::filter(ctx))
+                let snap = braid::schema::introspect(db, &Filter::for_settings(&ctx.settings))
                     .await
                     .map_err(|e| CommandError::new("cannot read the scratch database's schema").cause(e.message))?;
                 diff::Built {
@@ -104,103 +107,6 @@ async fn autogenerate(
     let r = result?;
     dropped?;
     Ok(r)
-}
-
-/// The creation time: now, or `BRAID_NOW` (RFC 3339) so that tests and
-/// reproducible builds get fixed file names.
-pub fn now() -> Result<jiff::Timestamp, CommandError> {
-    match std::env::var("BRAID_NOW") {
-        Ok(t) => t.parse().map_err(|e| {
-            CommandError::new(format!(
-                "invalid BRAID_NOW: expected an RFC 3339 time, found `{t}` ({e})"
-            ))
-        }),
-        Err(_) => Ok(jiff::Timestamp::now()),
-    }
-}
-
-/// A new revision id: 12 hex digits, unique in the history.
-pub fn new_id(
-    h: Option<&History>,
-    given: Option<String>,
-    seed: &str,
-) -> Result<String, CommandError> {
-    let taken =
-        |id: &str| h.is_some_and(|h| h.graph.node(id).is_some() || h.graph.label(id).is_some());
-    if let Some(id) = given {
-        braid::revision::RevisionId::new(id.as_str())
-            .map_err(|e| CommandError::new(format!("invalid --rev-id: {e}")))?;
-        if taken(&id) {
-            return Err(CommandError::new(format!("revision `{id}` already exists")));
-        }
-        return Ok(id);
-    }
-    for attempt in 0u32.. {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(seed.as_bytes());
-        hasher.update(&std::process::id().to_le_bytes());
-        hasher.update(&attempt.to_le_bytes());
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        hasher.update(&nanos.to_le_bytes());
-        let id = hasher.finalize().to_hex()[..12].to_owned();
-        // An id of digits only could read as a relative step count.
-        if !taken(&id) && !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Ok(id);
-        }
-    }
-    unreachable!("ids run out")
-}
-
-/// Where a new file goes: `--version-path` (one of the configured
-/// directories), else the parent's directory, else the first directory.
-pub fn directory(
-    ctx: &Ctx,
-    h: Option<&History>,
-    parent: Option<Node>,
-    given: Option<&Path>,
-) -> Result<PathBuf, CommandError> {
-    if let Some(p) = given {
-        let p = ctx.cwd.join(p);
-        let canon = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_owned());
-        if !ctx
-            .settings
-            .directories
-            .iter()
-            .any(|d| canon(d) == canon(&p))
-        {
-            return Err(CommandError::new(format!(
-                "{} is not one of the configured migration directories",
-                p.display()
-            ))
-            .hint("add it to `[migrations] directories` in braid.toml"));
-        }
-        return Ok(p);
-    }
-    if let (Some(h), Some(parent)) = (h, parent)
-        && let Some(dir) = h.migration(parent).path.parent()
-    {
-        return Ok(dir.to_owned());
-    }
-    ctx.settings
-        .directories
-        .first()
-        .cloned()
-        .ok_or_else(|| CommandError::new("no migration directory is configured"))
-}
-
-/// Writes the file and prints its path.
-pub fn write(ctx: &Ctx, dir: &Path, rev: &NewRevision) -> Result<(), CommandError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CommandError::new(format!("cannot create {}: {e}", dir.display())))?;
-    let path = dir.join(file_name(rev));
-    std::fs::write(&path, render_new(rev))
-        .map_err(|e| CommandError::new(format!("cannot write {}: {e}", path.display())))?;
-    ctx.note(&format!("created revision {}", rev.id));
-    crate::cli::out(&format!("{}\n", path.display()));
-    Ok(())
 }
 
 /// Loads the history, or none when the directories hold no migration yet.
@@ -319,8 +225,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         up,
         down,
     };
-    let dir = directory(ctx, h.as_ref(), parent, args.version_path.as_deref())?;
-    write(ctx, &dir, &rev)?;
+    let dir = directory(
+        &ctx.settings,
+        &ctx.cwd,
+        h.as_ref(),
+        parent,
+        args.version_path.as_deref(),
+    )?;
+    ctx.created(&rev.id, &authoring::write(&dir, &rev)?);
     if generate {
         lint_written(ctx, &rev.id).await?;
     }

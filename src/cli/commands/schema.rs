@@ -4,12 +4,12 @@
 
 use std::io::Write;
 
-use braid::schema::scratch::{Scratch, ScratchError};
+use braid::schema::scratch::Scratch;
 use braid::schema::{self, Filter};
-use braid::verify::{self, Report, Status, VerifyError};
+use braid::verify::{self, Report, Status};
 use serde_json::json;
 
-use crate::cli::{CommandError, Ctx, Format, only_formats, out, out_json};
+use crate::cli::{CommandError, Ctx, Format, SchemaFormat, only_formats, out, out_json};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -23,12 +23,6 @@ pub struct Args {
     /// Where the scratch database for `--self-check` is made.
     #[arg(long = "dev-url", value_name = "URL")]
     dev_url: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SchemaFormat {
-    Sql,
-    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -45,47 +39,6 @@ pub struct VerifyArgs {
     format: Format,
 }
 
-/// The objects a snapshot leaves out: braid's tables and `[schema] ignore`.
-pub fn filter(ctx: &Ctx) -> Filter {
-    Filter::new(&ctx.settings.version_table, &ctx.settings.schema_ignore)
-}
-
-pub fn scratch_error(e: ScratchError) -> CommandError {
-    let hints = e.hints();
-    let mut err = CommandError::new(e.to_string());
-    err.hints = hints;
-    err
-}
-
-pub fn verify_error(e: VerifyError) -> CommandError {
-    match e {
-        VerifyError::Execute(e) => e.into(),
-        VerifyError::Target(e) => e.into(),
-        e => CommandError::new(e.to_string()),
-    }
-}
-
-/// A scratch database for the settings, `--dev-url` first.
-pub async fn make_scratch(ctx: &Ctx, dev_url: Option<&str>) -> Result<Scratch, CommandError> {
-    copy_scratch(ctx, dev_url, None).await
-}
-
-/// [`make_scratch`], as a copy of the database `template` on the dev
-/// server when one is given (PostgreSQL).
-pub async fn copy_scratch(
-    ctx: &Ctx,
-    dev_url: Option<&str>,
-    template: Option<&str>,
-) -> Result<Scratch, CommandError> {
-    let mut settings = ctx.settings.clone();
-    if let Some(u) = dev_url {
-        settings.dev_url = Some(u.to_owned());
-    }
-    Scratch::copy_of(&settings, template)
-        .await
-        .map_err(scratch_error)
-}
-
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     if !ctx.has_database() {
         return Err(
@@ -94,13 +47,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         );
     }
     let mut db = ctx.connect().await?;
-    let snap = schema::introspect(&mut db, &filter(ctx)).await;
+    let snap = schema::introspect(&mut db, &Filter::for_settings(&ctx.settings)).await;
     db.close().await;
     let snap =
         snap.map_err(|e| CommandError::new("cannot read the database's schema").cause(e.message))?;
     if args.self_check {
-        let mut scratch = make_scratch(ctx, args.dev_url.as_deref()).await?;
-        let found = schema::self_check(&snap, &mut scratch.db, &filter(ctx)).await;
+        let mut scratch = Scratch::on(&ctx.settings, args.dev_url.as_deref(), None).await?;
+        let found =
+            schema::self_check(&snap, &mut scratch.db, &Filter::for_settings(&ctx.settings)).await;
         let dropped = scratch.drop().await;
         let found = found.map_err(|e| {
             CommandError::new("the schema's SQL form does not run on a scratch database")
@@ -135,22 +89,6 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         }
         SchemaFormat::Json => out(&snap.to_json()),
     }
-    Ok(())
-}
-
-/// Rewrites `[schema] dump` with the database's schema, after a run.
-pub async fn write_dump(ctx: &Ctx) -> Result<(), CommandError> {
-    let Some(path) = &ctx.settings.schema_dump else {
-        return Ok(());
-    };
-    let mut db = ctx.connect().await?;
-    let snap = schema::introspect(&mut db, &filter(ctx)).await;
-    db.close().await;
-    let snap = snap.map_err(|e| {
-        CommandError::new("cannot read the database's schema for `[schema] dump`").cause(e.message)
-    })?;
-    std::fs::write(path, snap.to_sql())
-        .map_err(|e| CommandError::new(format!("cannot write {}: {e}", path.display())))?;
     Ok(())
 }
 
@@ -211,17 +149,23 @@ pub async fn verify(ctx: &Ctx, args: VerifyArgs) -> Result<(), CommandError> {
     only_formats(args.format, &[Format::Text, Format::Json])?;
     let h = ctx.history()?;
     let include = included(&h, args.range.as_deref())?;
-    let mut scratch = make_scratch(ctx, args.dev_url.as_deref()).await?;
+    let mut scratch = Scratch::on(&ctx.settings, args.dev_url.as_deref(), None).await?;
     let json_out = args.format == Format::Json;
     let quiet = ctx.quiet;
-    let result = verify::stairway(&mut scratch.db, &h, &include, &filter(ctx), &mut |r| {
-        if !json_out {
-            print_report(r, quiet);
-        }
-    })
+    let result = verify::stairway(
+        &mut scratch.db,
+        &h,
+        &include,
+        &Filter::for_settings(&ctx.settings),
+        &mut |r| {
+            if !json_out {
+                print_report(r, quiet);
+            }
+        },
+    )
     .await;
     let dropped = scratch.drop().await;
-    let reports = result.map_err(verify_error)?;
+    let reports = result.map_err(CommandError::from)?;
     if let Err(e) = dropped {
         return Err(CommandError::new("cannot drop the scratch database").cause(e.message));
     }
