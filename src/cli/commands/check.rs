@@ -133,8 +133,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
                 }
             }
         }
+        let filter = Filter::for_settings(&ctx.settings);
         let live = if args.drift && ins.is_ok() {
-            Some(braid::schema::introspect(&mut db, &Filter::for_settings(&ctx.settings)).await)
+            Some(braid::schema::introspect(&mut db, &filter).await)
         } else {
             None
         };
@@ -147,13 +148,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             let heads: Vec<braid::graph::Node> =
                 ins.heads.iter().filter_map(|id| g.node(id)).collect();
             let mut scratch = Scratch::on(&ctx.settings, args.dev_url.as_deref(), None).await?;
-            let expected = braid::verify::expected(
-                &mut scratch.db,
-                &h,
-                &heads,
-                &Filter::for_settings(&ctx.settings),
-            )
-            .await;
+            let expected = braid::verify::expected(&mut scratch.db, &h, &heads, &filter).await;
             let dropped = scratch.drop().await;
             let expected = expected.map_err(CommandError::from)?;
             if let Err(e) = dropped {
@@ -162,12 +157,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             // Skeema's self-check: what the live schema's own SQL does not
             // give back is reported, not compared.
             let mut checker = Scratch::on(&ctx.settings, args.dev_url.as_deref(), None).await?;
-            let unsupported = braid::schema::self_check(
-                &live,
-                &mut checker.db,
-                &Filter::for_settings(&ctx.settings),
-            )
-            .await;
+            let unsupported = braid::schema::self_check(&live, &mut checker.db, &filter).await;
             let dropped = checker.drop().await;
             let unsupported = unsupported.map_err(|e| {
                 CommandError::new("cannot check the schema's SQL form on a scratch database")
@@ -246,12 +236,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             })).collect::<Vec<_>>(),
         });
     }
+    let unsafe_errors = findings
+        .iter()
+        .filter(|f| f.severity == braid::lint::Severity::Error)
+        .count();
     let lint_json = |l: &braid::lint::Lint| json!({"message": l.message, "revision": l.revision, "file": l.path.display().to_string(), "line": l.line});
     if json_out {
         let mut problems: Vec<Value> = errors.iter().map(|e| json!({"message": e})).collect();
         problems.extend(lint_errors.iter().map(|l| lint_json(l)));
         out_json(&json!({
-            "ok": errors.is_empty() && lint_errors.is_empty() && (!args.strict || conflicts.is_empty()) && !findings.iter().any(|f| f.severity == braid::lint::Severity::Error),
+            "ok": errors.is_empty() && lint_errors.is_empty() && (!args.strict || conflicts.is_empty()) && unsafe_errors == 0,
             "warnings": lint_warnings.iter().map(|l| lint_json(l)).collect::<Vec<_>>(),
             "conflicts": conflicts.iter().map(|c| json!({
                 "object": c.object.to_string(),
@@ -318,10 +312,6 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     if args.strict {
         errors.extend(conflicts.iter().map(|c| c.to_string()));
     }
-    let unsafe_errors = findings
-        .iter()
-        .filter(|f| f.severity == braid::lint::Severity::Error)
-        .count();
     if unsafe_errors > 0 {
         errors.push(format!(
             "`braid lint`: {unsafe_errors} statement{} of pending revisions would lock or rewrite a large table",
