@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check package-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet run clean services \
+.PHONY: build install man test alembic-check release-check package-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet bench-lint run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -134,6 +134,10 @@ bench-embed: build
 ## bench-fleet: fleet upgrade of 1,000 PostgreSQL schemas against a shell loop
 bench-fleet: build .venv-bench/bin/alembic
 	bash scripts/bench-fleet.sh
+
+## bench-lint: braid lint over 10,000 PostgreSQL revisions against squawk
+bench-lint: build
+	bash scripts/bench-lint.sh
 
 ## bench-compare: braid against Alembic on the same generated histories
 bench-compare: $(BRAID)

@@ -302,6 +302,13 @@ fn mysql_and_sqlite_rules() {
         "ALTER TABLE users ALTER COLUMN org SET NOT NULL;",
         "ALTER TABLE users ADD COLUMN n integer;",
     );
+    // The whole rebuild recipe: one copy warned of; dropping the table
+    // it copied loses nothing, and the new table's rename is its own.
+    let r = run(
+        LITE,
+        "CREATE TABLE users_new (id bigint PRIMARY KEY, email text);\nINSERT INTO users_new SELECT id, email FROM users;\nDROP TABLE users;\nALTER TABLE users_new RENAME TO users;",
+    );
+    assert_eq!(rules(&r), ["sqlite-table-rebuild"], "{:?}", r.findings);
     // PostgreSQL's rules say nothing on the other engines.
     assert!(rules(&run(MY, "CREATE INDEX ix ON users (email);")).is_empty());
     assert!(rules(&run(LITE, "CREATE INDEX ix ON users (email);")).is_empty());
@@ -486,4 +493,209 @@ fn an_unknown_rule_in_the_config_is_an_error_naming_it() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("[lint] deny"), "{}", r.stderr);
     assert!(r.stderr.contains("`index-not-concurent`"), "{}", r.stderr);
+}
+
+/// PostgreSQL migrations as teams write them: the hazards and their safe
+/// recipes (`true`: the revision runs in a transaction).
+const CORPUS: &[(&str, bool)] = &[
+    ("CREATE INDEX ix_users_email ON users (email);", true),
+    (
+        "CREATE UNIQUE INDEX ix_users_u ON users (email, org);",
+        true,
+    ),
+    (
+        "CREATE INDEX CONCURRENTLY ix_users_org ON users (org);",
+        false,
+    ),
+    ("DROP INDEX ix_users_email;", true),
+    ("DROP INDEX CONCURRENTLY ix_users_org;", false),
+    (
+        "ALTER TABLE users ADD CONSTRAINT users_org_fk FOREIGN KEY (org) REFERENCES orgs (id);",
+        true,
+    ),
+    (
+        "ALTER TABLE users ADD CONSTRAINT users_org_fk FOREIGN KEY (org) REFERENCES orgs (id) NOT VALID;",
+        true,
+    ),
+    (
+        "ALTER TABLE users ADD CONSTRAINT users_id_pos CHECK (id > 0);",
+        true,
+    ),
+    (
+        "ALTER TABLE users ADD CONSTRAINT users_id_pos CHECK (id > 0) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_id_pos;",
+        true,
+    ),
+    ("ALTER TABLE users VALIDATE CONSTRAINT users_id_pos;", true),
+    ("ALTER TABLE users ALTER COLUMN org SET NOT NULL;", true),
+    (
+        "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+        true,
+    ),
+    (
+        "ALTER TABLE users ADD COLUMN flag boolean DEFAULT false;",
+        true,
+    ),
+    (
+        "ALTER TABLE users ADD COLUMN seen timestamptz DEFAULT now();",
+        true,
+    ),
+    ("ALTER TABLE users ADD COLUMN n integer NOT NULL;", true),
+    (
+        "ALTER TABLE users ADD COLUMN m integer NOT NULL DEFAULT 0;",
+        true,
+    ),
+    ("ALTER TABLE users ALTER COLUMN org TYPE integer;", true),
+    ("ALTER TABLE users ALTER COLUMN email TYPE text;", true),
+    ("ALTER TABLE users RENAME COLUMN email TO mail;", true),
+    ("ALTER TABLE users RENAME TO people;", true),
+    ("ALTER TABLE users DROP COLUMN email;", true),
+    ("DROP TABLE orgs;", true),
+    (
+        "ALTER TABLE users ADD CONSTRAINT users_email_u UNIQUE (email);",
+        true,
+    ),
+    ("ALTER TABLE users ADD PRIMARY KEY (id);", true),
+    (
+        "ALTER TABLE users ADD CONSTRAINT users_email_u UNIQUE USING INDEX ix_users_u;",
+        true,
+    ),
+    (
+        "CREATE TABLE events (id bigint, at timestamptz);\nCREATE INDEX ix_events_at ON events (at);\nALTER TABLE events ADD CONSTRAINT ev_fk FOREIGN KEY (id) REFERENCES users (id);",
+        true,
+    ),
+    ("REINDEX TABLE users;", true),
+    (
+        "ALTER TABLE users ADD COLUMN total bigint GENERATED ALWAYS AS (id * 2) STORED;",
+        true,
+    ),
+    (
+        "-- a note before the statement\nALTER TABLE users ADD COLUMN k integer NOT NULL;",
+        true,
+    ),
+];
+
+/// squawk's rules that braid shares, and the braid rules that say the same.
+const SHARED: &[(&str, &[&str])] = &[
+    (
+        "require-concurrent-index-creation",
+        &["index-not-concurrent"],
+    ),
+    (
+        "require-concurrent-index-deletion",
+        &["drop-index-not-concurrent"],
+    ),
+    (
+        "ban-concurrent-index-creation-in-transaction",
+        &["concurrently-in-transaction"],
+    ),
+    // squawk also says this of UNIQUE and of NOT VALID + VALIDATE in one
+    // transaction, which braid names by what happens.
+    (
+        "constraint-missing-not-valid",
+        &[
+            "constraint-not-valid",
+            "validate-in-same-transaction",
+            "unique-without-index",
+        ],
+    ),
+    ("adding-foreign-key-constraint", &["constraint-not-valid"]),
+    ("adding-not-nullable-field", &["set-not-null"]),
+    ("adding-field-with-default", &["volatile-default"]),
+    ("adding-required-field", &["add-required-column"]),
+    ("changing-column-type", &["column-type-change"]),
+    ("renaming-column", &["rename"]),
+    ("renaming-table", &["rename"]),
+    ("ban-drop-column", &["drop"]),
+    ("ban-drop-table", &["drop"]),
+    ("disallowed-unique-constraint", &["unique-without-index"]),
+    ("adding-serial-primary-key-field", &["unique-without-index"]),
+    ("require-concurrent-reindex", &["blocking-maintenance"]),
+];
+
+/// squawk (installed from PyPI into a throwaway virtualenv) and braid on
+/// the same files: every statement squawk flags under a rule braid shares
+/// is flagged by braid too, on the same line.
+#[test]
+fn braid_flags_every_statement_squawk_flags_under_a_shared_rule() {
+    let venv = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(venv.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let pip = std::process::Command::new(venv.path().join("bin/pip"))
+        .args(["install", "-q", "squawk-cli"])
+        .output()
+        .unwrap();
+    assert!(
+        pip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
+    let p = project("", "SELECT 1;");
+    p.write(
+        "braid.toml",
+        "[database]\nurl = \"postgres://nobody@127.0.0.1:1/none\"\n[lint]\nserver_version = \"16\"\n",
+    );
+    let mut files = Vec::new();
+    for (i, (up, transactional)) in CORPUS.iter().enumerate() {
+        let extra = if *transactional {
+            ""
+        } else {
+            "-- transactional = false"
+        };
+        let parent = if i == 0 {
+            "r1".to_owned()
+        } else {
+            format!("c{:02}", i - 1)
+        };
+        files.push(p.write(
+            &format!("migrations/c{i:02}.sql"),
+            &migration(&format!("c{i:02}"), &[&parent], extra, up, None),
+        ));
+    }
+    // squawk judges each file as braid runs it: in a transaction unless
+    // the header says otherwise (a lone CONCURRENTLY file is allowed).
+    let squawk = std::process::Command::new(venv.path().join("bin/squawk"))
+        .args([
+            "--pg-version=16",
+            "--assume-in-transaction",
+            "--reporter",
+            "json",
+        ])
+        .args(&files)
+        .output()
+        .unwrap();
+    let flagged: Vec<serde_json::Value> = serde_json::from_slice(&squawk.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&squawk.stderr)));
+    let braid = p.run(&["lint", "-r", "c00:", "--format", "json"]);
+    let ours: serde_json::Value = serde_json::from_str(&braid.stdout).unwrap();
+    let ours = ours["findings"].as_array().unwrap();
+    let mut compared = 0;
+    for f in &flagged {
+        let rule = f["rule_name"].as_str().unwrap();
+        let Some((_, same)) = SHARED.iter().find(|(r, _)| *r == rule) else {
+            continue;
+        };
+        compared += 1;
+        let file = f["file"].as_str().unwrap();
+        // squawk counts lines from 0.
+        let line = f["line"].as_u64().unwrap() + 1;
+        assert!(
+            ours.iter().any(|o| file.ends_with(
+                std::path::Path::new(o["file"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+            ) && o["line"] == line
+                && same.contains(&o["rule"].as_str().unwrap())),
+            "squawk flags {file}:{line} ({rule}); braid does not say {same:?}: {ours:#?}"
+        );
+    }
+    assert!(
+        compared >= 20,
+        "squawk flagged {compared} statements under shared rules"
+    );
 }

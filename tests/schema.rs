@@ -779,6 +779,16 @@ fn autogenerate_writes_proven_revisions_and_refuses_data_loss() {
             text.contains("-- DATA LOSS: drops column users.email"),
             "{engine:?}: {text}"
         );
+        // What it wrote is linted against the table as it is.
+        let expected: &[&str] = match engine {
+            Engine::Sqlite => &["warning[sqlite-table-rebuild]"],
+            _ => &["warning[drop]", "[add-required-column]"],
+        };
+        for e in expected {
+            assert!(r.stderr.contains(e), "{engine:?}: {}", r.stderr);
+        }
+        // The rebuild's own DROP of the table it copied loses nothing.
+        assert!(!r.stderr.contains("DROP TABLE `users`"), "{}", r.stderr);
         db.ok(&["upgrade", "heads"]);
         db.ok(&["diff", "database", "schema", "--exit-code"]);
         let v = db.ok(&["verify"]);

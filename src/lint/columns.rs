@@ -18,7 +18,10 @@ pub(super) fn check(read: &Read, ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
         }
         Kind::RenameTable { table } if ctx.existing(table) => out.push(rename("table", table)),
         Kind::DropTable { tables } if ctx.direction == Direction::Up => {
-            for t in tables.iter().filter(|t| ctx.existing(t)) {
+            for t in tables
+                .iter()
+                .filter(|t| ctx.existing(t) && !ctx.copied.contains(*t))
+            {
                 out.push(Hit::new(
                     "drop",
                     Warning,

@@ -193,6 +193,9 @@ pub struct Ctx<'a> {
     /// Tables altered earlier in the same section (a DDL lock held when the
     /// section runs in one transaction).
     pub altered: &'a HashSet<String>,
+    /// Tables copied into another earlier in the same section (a rebuild:
+    /// dropping one afterwards loses nothing).
+    pub copied: &'a HashSet<String>,
     /// Constraints added `NOT VALID` earlier in the same section.
     pub not_valid: &'a HashSet<String>,
     /// How many statements the section has.

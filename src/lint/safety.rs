@@ -310,6 +310,7 @@ fn section(
     let mut created = HashSet::new();
     let mut altered = HashSet::new();
     let mut not_valid = HashSet::new();
+    let mut copied = HashSet::new();
     for (index, (s, r)) in stmts.iter().enumerate() {
         if let Some(error) = &r.parse_error {
             report.unparsed.push(Unparsed {
@@ -326,6 +327,7 @@ fn section(
             created: &created,
             altered: &altered,
             not_valid: &not_valid,
+            copied: &copied,
             statements: stmts.len(),
             index,
             columns: &facts.columns,
@@ -361,6 +363,9 @@ fn section(
         match &r.kind {
             Kind::CreateTable { table, .. } => {
                 created.insert(table.clone());
+            }
+            Kind::InsertSelect { source, .. } => {
+                copied.insert(source.clone());
             }
             Kind::AlterTable { table, actions, .. } => {
                 altered.insert(table.clone());
