@@ -668,35 +668,44 @@ fn alter_table(t: &[Tok]) -> Kind {
     }
 }
 
+/// The options that may follow a column's type (and end a default).
+const COLUMN_OPTIONS: &[&str] = &[
+    "NOT",
+    "NULL",
+    "PRIMARY",
+    "UNIQUE",
+    "REFERENCES",
+    "CHECK",
+    "CONSTRAINT",
+    "GENERATED",
+    "COLLATE",
+    "COMMENT",
+    "FIRST",
+    "AFTER",
+    "ON",
+    "AUTO_INCREMENT",
+];
+
+/// Words that end a type but may sit inside a default expression.
+const TYPE_ENDS: &[&str] = &[
+    "DEFAULT",
+    "AS",
+    "USING",
+    "CHARACTER",
+    "CHARSET",
+    "INVISIBLE",
+    "VISIBLE",
+];
+
 /// Words of a column type: from `i` to the first column option.
 fn type_words(part: &[Tok], i: usize) -> Vec<String> {
-    const OPTIONS: &[&str] = &[
-        "NOT",
-        "NULL",
-        "DEFAULT",
-        "PRIMARY",
-        "UNIQUE",
-        "REFERENCES",
-        "CHECK",
-        "CONSTRAINT",
-        "GENERATED",
-        "AS",
-        "COLLATE",
-        "AUTO_INCREMENT",
-        "COMMENT",
-        "USING",
-        "FIRST",
-        "AFTER",
-        "CHARACTER",
-        "CHARSET",
-        "ON",
-        "INVISIBLE",
-        "VISIBLE",
-    ];
     part[i.min(part.len())..]
         .iter()
         .take_while(|x| {
-            !(x.depth == 0 && x.kind == TokKind::Word && OPTIONS.contains(&x.upper.as_str()))
+            let w = x.upper.as_str();
+            !(x.depth == 0
+                && x.kind == TokKind::Word
+                && (COLUMN_OPTIONS.contains(&w) || TYPE_ENDS.contains(&w)))
         })
         .map(|x| x.upper.clone())
         .collect()
@@ -705,28 +714,12 @@ fn type_words(part: &[Tok], i: usize) -> Vec<String> {
 /// The text of the default expression after `DEFAULT` at `k`, up to the
 /// next column option at the top level.
 fn default_text(part: &[Tok], k: usize) -> String {
-    const STOP: &[&str] = &[
-        "NOT",
-        "NULL",
-        "PRIMARY",
-        "UNIQUE",
-        "REFERENCES",
-        "CHECK",
-        "CONSTRAINT",
-        "GENERATED",
-        "COLLATE",
-        "COMMENT",
-        "FIRST",
-        "AFTER",
-        "ON",
-        "AUTO_INCREMENT",
-    ];
     let base = part[k].depth;
     let mut out = Vec::new();
     for x in &part[k + 1..] {
         if x.depth == base
             && x.kind == TokKind::Word
-            && STOP.contains(&x.upper.as_str())
+            && COLUMN_OPTIONS.contains(&x.upper.as_str())
             && !out.is_empty()
         {
             break;
