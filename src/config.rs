@@ -211,6 +211,16 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The lexical rules of the engine's SQL (what hides a `;`).
+    pub fn lexer(self) -> crate::migration::split::Lexer {
+        use crate::migration::split::Lexer;
+        match self {
+            Engine::Postgres => Lexer::POSTGRES,
+            Engine::Mysql => Lexer::MYSQL,
+            Engine::Sqlite => Lexer::SQLITE,
+        }
+    }
+
     /// The engine's name for people (`PostgreSQL`).
     pub fn name(self) -> &'static str {
         match self {

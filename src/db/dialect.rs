@@ -51,11 +51,7 @@ impl Dialect {
 
     /// A statement splitter that knows the engine's quoting.
     pub fn lexer(&self) -> Lexer {
-        match self.engine {
-            Engine::Postgres => Lexer::POSTGRES,
-            Engine::Mysql => Lexer::MYSQL,
-            Engine::Sqlite => Lexer::SQLITE,
-        }
+        self.engine.lexer()
     }
 
     /// `BEGIN IMMEDIATE` on SQLite takes the write lock at once, so two

@@ -12,7 +12,7 @@ use crate::config::{Engine, Lint as LintSettings};
 use crate::graph::Node;
 use crate::history::History;
 use crate::migration::Migration;
-use crate::migration::split::{Lexer, Statement, split};
+use crate::migration::split::{Statement, split};
 use crate::revision::Direction;
 
 use super::Severity;
@@ -100,15 +100,6 @@ impl Report {
     }
 }
 
-/// The lexer of an engine.
-fn lexer(engine: Engine) -> Lexer {
-    match engine {
-        Engine::Postgres => Lexer::POSTGRES,
-        Engine::Mysql => Lexer::MYSQL,
-        Engine::Sqlite => Lexer::SQLITE,
-    }
-}
-
 /// One section's statements, each read once.
 struct Section<'h> {
     node: Node,
@@ -127,7 +118,7 @@ pub struct Sections<'h> {
 impl<'h> Sections<'h> {
     /// Splits and reads each `(revision, direction)` section.
     pub fn read(h: &'h History, sections: &[(Node, Direction)], engine: Engine) -> Sections<'h> {
-        let lexer = lexer(engine);
+        let lexer = engine.lexer();
         let items = sections
             .iter()
             .map(|(node, direction)| {

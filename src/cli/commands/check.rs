@@ -67,7 +67,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     // Statements that cannot run as written (errors) and data a downgrade
     // cannot bring back (warnings).
     let lexer = match ctx.settings.url.engine() {
-        Ok(engine) => braid::db::Dialect::new(engine, None, "v").lexer(),
+        Ok(engine) => engine.lexer(),
         Err(_) => braid::migration::split::Lexer::SQLITE,
     };
     let lints = braid::lint::lint_history(&h, lexer);
