@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -152,6 +153,58 @@ struct RawDatabase {
     url: Option<String>,
     schema: Option<String>,
     version_table: Option<String>,
+    #[serde(default, deserialize_with = "duration")]
+    lock_timeout: Option<Duration>,
+    lock_retries: Option<u32>,
+    #[serde(default, deserialize_with = "duration")]
+    statement_timeout: Option<Duration>,
+}
+
+/// A duration setting (`"200ms"`, `"5s"`), its error located by toml.
+fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::migration::parse_duration(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+/// How long a migration's statements may wait for a lock and run (SPEC
+/// §13): `[database]`, overridden per revision by its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// How long a statement waits for a lock before giving up (`None`: as
+    /// long as it takes).
+    pub lock: Option<Duration>,
+    /// How many times a revision (a non-transactional revision: the
+    /// statement) that ran out of `lock` time is tried again.
+    pub lock_retries: u32,
+    /// How long one statement may run.
+    pub statement: Option<Duration>,
+}
+
+/// Retries when `lock_timeout` is set and `lock_retries` is not (as
+/// strong_migrations does).
+pub const DEFAULT_LOCK_RETRIES: u32 = 3;
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            lock: None,
+            lock_retries: DEFAULT_LOCK_RETRIES,
+            statement: None,
+        }
+    }
+}
+
+impl Timeouts {
+    /// These settings with a revision header's own values over them.
+    pub fn for_revision(&self, m: &crate::migration::Migration) -> Timeouts {
+        Timeouts {
+            lock: m.lock_timeout.or(self.lock),
+            lock_retries: m.lock_retries.unwrap_or(self.lock_retries),
+            statement: m.statement_timeout.or(self.statement),
+        }
+    }
 }
 
 /// Why the settings could not be resolved.
@@ -329,6 +382,8 @@ pub struct Settings {
     pub fleet: Fleet,
     /// `[lint]`: how statements are judged.
     pub lint: Lint,
+    /// `[database] lock_timeout`, `lock_retries`, `statement_timeout`.
+    pub timeouts: Timeouts,
 }
 
 /// What the command line says, before the file and the environment.
@@ -483,6 +538,14 @@ impl Settings {
             fleet: raw.fleet,
             schema_desired,
             lint: raw.lint,
+            timeouts: Timeouts {
+                lock: raw.database.lock_timeout,
+                lock_retries: raw
+                    .database
+                    .lock_retries
+                    .unwrap_or(DEFAULT_LOCK_RETRIES),
+                statement: raw.database.statement_timeout,
+            },
         })
     }
 }

@@ -23,6 +23,8 @@ use crate::plan::{self, Plan, Step};
 use crate::revision::Direction;
 use crate::target::{self, DowngradeTarget, Target, TargetError};
 
+mod live;
+
 /// What to do.
 #[derive(Debug, Clone)]
 pub enum Request<'a> {
@@ -55,8 +57,11 @@ pub enum Request<'a> {
 /// How to run.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// How long to wait for the lock; `None` waits as long as it takes.
+    /// How long to wait for the migration lock; `None` waits as long as it takes.
     pub lock_timeout: Option<Duration>,
+    /// How long each statement may wait for a table's lock (and how often
+    /// to try again) and run (SPEC §13); revision headers override them.
+    pub timeouts: crate::config::Timeouts,
     /// Set (by a signal handler) to stop before the next step.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// Run the safety lint (SPEC §12) over what the plan runs, with these
@@ -102,6 +107,45 @@ pub enum Event<'a> {
         /// Whether the step runs inside one transaction (abandoning it
         /// midway leaves nothing behind).
         in_transaction: bool,
+    },
+    /// Something the user should know about the running revision: an
+    /// invalid index dropped before its build, a revision continued where
+    /// an earlier run stopped, a server with a known defect.
+    Notice {
+        /// The revision.
+        revision: &'a str,
+        /// What happened, in a sentence.
+        message: &'a str,
+    },
+    /// A statement gave up waiting for a lock (`lock_timeout`); the
+    /// revision (outside a transaction: the statement) is tried again
+    /// after `pause`.
+    LockRetry {
+        /// The revision.
+        revision: &'a str,
+        /// The retry about to be made (1-based).
+        attempt: u32,
+        /// How many retries are allowed.
+        retries: u32,
+        /// The pause before it.
+        pause: Duration,
+        /// Who holds locks on the statement's tables, where the engine can tell.
+        holders: &'a [String],
+    },
+    /// A batch of a batch block finished.
+    Batch {
+        /// The revision.
+        revision: &'a str,
+        /// The batch block's file line.
+        line: usize,
+        /// Batches run so far.
+        batches: u64,
+        /// Rows changed so far.
+        rows: u64,
+        /// Time since the block started.
+        elapsed: Duration,
+        /// The last batch changed no row: the block is done.
+        done: bool,
     },
     /// A revision finished and was recorded.
     StepFinished {
@@ -231,13 +275,16 @@ pub enum ExecuteError {
     Unsafe(Vec<crate::lint::safety::Finding>),
     /// A signal stopped the run: between revisions, or by cancelling the
     /// revision that was running in a transaction (rolled back).
-    #[error("interrupted: stopped after {} revision{}{}", completed.len(), if completed.len() == 1 { "" } else { "s" }, cancelled.as_ref().map(|r| format!("; revision {r} was cancelled and rolled back")).unwrap_or_default())]
+    #[error("interrupted: stopped after {} revision{}{}{}", completed.len(), if completed.len() == 1 { "" } else { "s" }, cancelled.as_ref().map(|r| format!("; revision {r} was cancelled and rolled back")).unwrap_or_default(), paused.as_ref().map(|r| format!("; revision {r} stopped between its batches, and a rerun continues it")).unwrap_or_default())]
     Interrupted {
         /// The revisions completed before the stop.
         completed: Vec<String>,
         /// The revision that was running in a transaction when the stop
         /// came, cancelled and rolled back.
         cancelled: Option<String>,
+        /// The revision outside a transaction that stopped between the
+        /// batches of a batch block: a rerun continues it.
+        paused: Option<String>,
     },
 }
 
@@ -492,15 +539,21 @@ async fn locked(
             .map_err(db_err("creating the version and history tables"))?;
         return resolve(db, h, revision, applied).await;
     }
-    if exists
-        && let Some(row) = db
+    // A revision outside a transaction that stopped halfway blocks the
+    // run, unless its file is unchanged: then the run continues it (SPEC
+    // §13), provided it is what the plan runs first.
+    let mut resume = None;
+    if exists {
+        let rows = db
             .blocking_rows()
             .await
-            .map_err(db_err("reading the history"))?
-            .into_iter()
-            .next()
-    {
-        return Err(ExecuteError::Blocked { row });
+            .map_err(db_err("reading the history"))?;
+        if let Some(row) = rows.into_iter().next() {
+            if !resumable(h, &row) || !matches!(req, Request::Upgrade(_) | Request::Downgrade(_)) {
+                return Err(ExecuteError::Blocked { row });
+            }
+            resume = Some(row);
+        }
     }
     if matches!(req, Request::Stamp { .. } | Request::Accept(_)) {
         db.ensure_tables()
@@ -508,13 +561,25 @@ async fn locked(
             .map_err(db_err("creating the version and history tables"))?;
     }
     match req {
-        Request::Upgrade(t) => migrate(db, h, exists, Way::Up, t, opts, obs).await,
-        Request::Downgrade(t) => migrate(db, h, exists, Way::Down, t, opts, obs).await,
-        Request::Revert(t) => migrate(db, h, exists, Way::Revert, t, opts, obs).await,
+        Request::Upgrade(t) => migrate(db, h, exists, Way::Up, t, resume, opts, obs).await,
+        Request::Downgrade(t) => migrate(db, h, exists, Way::Down, t, resume, opts, obs).await,
+        Request::Revert(t) => migrate(db, h, exists, Way::Revert, t, resume, opts, obs).await,
         Request::Stamp { targets, purge } => stamp(db, h, targets, purge, opts, obs).await,
         Request::Accept(targets) => accept(db, h, targets).await,
         Request::Resolve { .. } => unreachable!("handled above"),
     }
+}
+
+/// Whether a step that stopped halfway can be continued: a revision with
+/// `transactional = false` whose file is unchanged since it started.
+fn resumable(h: &History, row: &HistoryRow) -> bool {
+    let Some(n) = h.graph.node(&row.revision) else {
+        return false;
+    };
+    let m = h.migration(n);
+    !m.transactional
+        && matches!(row.direction.as_str(), "up" | "down")
+        && row.checksum.as_deref() == Some(m.checksum.to_string().as_str())
 }
 
 /// Where a run is going, resolved once so that re-planning after another
@@ -548,6 +613,8 @@ async fn migrate(
     exists: bool,
     way: Way,
     t: &Target,
+    // A step that stopped halfway, to continue.
+    mut resume: Option<HistoryRow>,
     opts: &Options,
     obs: &mut dyn Observer,
 ) -> Result<Outcome, ExecuteError> {
@@ -574,6 +641,17 @@ async fn migrate(
         },
     };
     let mut plan = plan_to(h, &current, &dest, &t.text)?;
+    if let Some(row) = &resume {
+        // Only the revision that stopped may run first; anything else
+        // would run on top of a half-applied revision.
+        let first = plan
+            .steps
+            .first()
+            .map(|s| (h.graph.id(s.node).as_str(), s.direction.as_str()));
+        if first != Some((row.revision.as_str(), row.direction.as_str())) {
+            return Err(ExecuteError::Blocked { row: row.clone() });
+        }
+    }
     if direction == Direction::Up && exists {
         let rows = db
             .checksum_rows()
@@ -637,6 +715,7 @@ async fn migrate(
                 return Err(ExecuteError::Interrupted {
                     completed: outcome.completed(),
                     cancelled: None,
+                    paused: None,
                 });
             }
             obs.event(Event::StepStarted {
@@ -648,7 +727,8 @@ async fn migrate(
                 in_transaction: m.transactional && db.dialect.transactional_ddl(),
             });
             let started = Instant::now();
-            match run_step(db, h, step, &expected, opts, obs, &outcome).await? {
+            let resuming = resume.take().filter(|r| r.revision == m.id.as_str());
+            match run_step(db, h, step, &expected, resuming.as_ref(), opts, obs, &outcome).await? {
                 StepResult::Done => {}
                 StepResult::Stale(now) => {
                     let current = plan::normalize_heads(g, &to_nodes(h, &now)?);
@@ -706,11 +786,13 @@ fn turns_foreign_keys_off(db: &Db, sql: &str, first_line: usize) -> bool {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_step(
     db: &mut Db,
     h: &History,
     step: &Step,
     expected: &[String],
+    resume: Option<&HistoryRow>,
     opts: &Options,
     obs: &mut dyn Observer,
     outcome: &Outcome,
@@ -730,7 +812,7 @@ async fn run_step(
             .await
             .map_err(db_err("turning foreign keys off"))?;
     }
-    let result = run_step_inner(db, h, step, expected, opts, obs, outcome, fk_off).await;
+    let result = run_step_inner(db, h, step, expected, resume, opts, obs, outcome, fk_off).await;
     if fk_off {
         db.exec("PRAGMA foreign_keys = ON")
             .await
@@ -768,6 +850,7 @@ async fn run_step_inner(
     h: &History,
     step: &Step,
     expected: &[String],
+    resume: Option<&HistoryRow>,
     opts: &Options,
     obs: &mut dyn Observer,
     outcome: &Outcome,
@@ -782,6 +865,7 @@ async fn run_step_inner(
     let checksum = m.checksum.to_string();
     let direction = step.direction.as_str();
     let transactional = m.transactional && db.dialect.transactional_ddl();
+    let timeouts = opts.timeouts.for_revision(m);
 
     let failed = |stmt: &crate::migration::split::Statement<'_>, source: DbError, rolled_back| {
         ExecuteError::StepFailed {
@@ -800,6 +884,7 @@ async fn run_step_inner(
     let cancelled = || ExecuteError::Interrupted {
         completed: outcome.completed(),
         cancelled: Some(m.id.to_string()),
+        paused: None,
     };
     let book = |db: &Db, finish| {
         db.bookkeeping_sql(
@@ -817,16 +902,59 @@ async fn run_step_inner(
         // whole step (SQL, version table, history, COMMIT) goes in one round
         // trip. Only when it fails are the statements run again one by one,
         // inside a transaction that is rolled back, to name the one at fault.
-        let script = format!("BEGIN;\n{sql}\n;\n{}COMMIT;", book(db, None));
-        let Err(batch_error) = db.exec(&script).await else {
-            return Ok(StepResult::Done);
+        // The limits are `SET LOCAL`: they end with the transaction,
+        // committed or rolled back.
+        let set = db
+            .limits_sql(live::limits(&timeouts), true)
+            .await
+            .map_err(db_err("setting the timeouts"))?;
+        let script = format!("BEGIN;\n{set}{sql}\n;\n{}COMMIT;", book(db, None));
+        let mut attempt = 0;
+        let mut pause = live::FIRST_PAUSE;
+        let engine = db.engine();
+        let tables = || {
+            let mut all: Vec<String> = statements
+                .iter()
+                .flat_map(|s| live::tables(engine, s.code()))
+                .collect();
+            all.dedup();
+            all
         };
-        if batch_error.is_cancelled() && stopping(opts) {
-            roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
-            return Err(cancelled());
-        }
+        let batch_error = loop {
+            let Err(e) = db.exec(&script).await else {
+                return Ok(StepResult::Done);
+            };
+            if e.is_cancelled() && stopping(opts) {
+                roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
+                return Err(cancelled());
+            }
+            // A lock timeout comes before the COMMIT: nothing committed,
+            // the whole revision is tried again.
+            if e.is_lock_timeout()
+                && timeouts.lock.is_some()
+                && attempt < timeouts.lock_retries
+                && !stopping(opts)
+            {
+                db.rollback().await.map_err(db_err("rolling back"))?;
+                attempt += 1;
+                let t = tables();
+                pause = live::pause_before_retry(
+                    db,
+                    &t,
+                    m.id.as_str(),
+                    attempt,
+                    &timeouts,
+                    pause,
+                    opts,
+                    obs,
+                )
+                .await;
+                continue;
+            }
+            break e;
+        };
         db.rollback().await.map_err(db_err("rolling back"))?;
-        db.exec("BEGIN")
+        db.exec(&format!("BEGIN;\n{set}"))
             .await
             .map_err(db_err("starting a transaction"))?;
         let mut culprit = None;
@@ -835,6 +963,14 @@ async fn run_step_inner(
                 culprit = Some((stmt, e));
                 break;
             }
+        }
+        if let Some((_, e)) = culprit.as_mut().filter(|(_, e)| e.is_lock_timeout()) {
+            db.rollback().await.map_err(db_err("rolling back"))?;
+            let holders = db.lock_holders(&tables()).await.unwrap_or_default();
+            *e = live::with_holders(e.clone(), attempt, &holders);
+            db.exec("BEGIN")
+                .await
+                .map_err(db_err("starting a transaction"))?;
         }
         roll_back_step(
             db,
@@ -907,26 +1043,115 @@ async fn run_step_inner(
         return Ok(StepResult::Done);
     }
 
-    // Outside a transaction: say what is about to run before running it.
-    let row = db
-        .insert_history(
-            m.id.as_str(),
-            direction,
-            Some(&checksum),
-            status::PENDING,
-            None,
-        )
-        .await
-        .map_err(db_err("writing the history"))?;
+    // Outside a transaction: say what is about to run before running it,
+    // and record each statement as it completes, so that a rerun of the
+    // unchanged file continues after the last one (SPEC §13).
+    let (row, first) = match resume {
+        Some(r) => {
+            let done = db
+                .completed_statements(r)
+                .await
+                .map_err(db_err("reading the history"))?;
+            (r.id, done)
+        }
+        None => {
+            let row = db
+                .insert_history(
+                    m.id.as_str(),
+                    direction,
+                    Some(&checksum),
+                    status::PENDING,
+                    None,
+                )
+                .await
+                .map_err(db_err("writing the history"))?;
+            (row, 0)
+        }
+    };
     db.commit().await.map_err(db_err("committing"))?;
-    for stmt in &statements {
-        if let Err(e) = db.exec(stmt.text).await {
-            let _ = db
-                .finish_history(row, status::FAILED, Some(&e.message))
-                .await;
-            return Err(failed(stmt, e, false));
+    if let Some(next) = statements.get(first).filter(|_| resume.is_some()) {
+        obs.event(Event::Notice {
+            revision: m.id.as_str(),
+            message: &format!(
+                "continuing where an earlier run stopped: statement {} of {} (line {}); the {} before it completed then",
+                first + 1,
+                statements.len(),
+                next.line,
+                if first == 1 {
+                    "one".to_owned()
+                } else {
+                    first.to_string()
+                }
+            ),
+        });
+    }
+    let restore = if live::limits(&timeouts).any() {
+        Some(
+            db.limits_restore_sql()
+                .await
+                .map_err(db_err("reading the session's timeouts"))?,
+        )
+    } else {
+        None
+    };
+    let total = statements.len();
+    let mut result = Ok(());
+    for (i, stmt) in statements.iter().enumerate().skip(first) {
+        let started = db.now();
+        match live::statement(db, stmt, m.id.as_str(), &timeouts, opts, obs).await {
+            Ok(rows) => {
+                let batch = crate::migration::Batch::of(stmt.leading_comments()).is_some();
+                db.record_statement(
+                    m.id.as_str(),
+                    direction,
+                    &checksum,
+                    i + 1,
+                    &started,
+                    Some(rows),
+                    &format!(
+                        "statement {} of {total} (line {}){}",
+                        i + 1,
+                        stmt.line,
+                        if batch { ", in batches" } else { "" }
+                    ),
+                )
+                .await
+                .map_err(db_err("writing the history"))?;
+            }
+            Err(live::Stopped::Failed(e)) => {
+                let _ = db
+                    .finish_history(row, status::FAILED, Some(&e.message))
+                    .await;
+                result = Err(failed(stmt, e, false));
+                break;
+            }
+            Err(live::Stopped::Interrupted { rows }) => {
+                let _ = db
+                    .finish_history(
+                        row,
+                        status::FAILED,
+                        Some(&format!(
+                            "interrupted by a signal between batches of statement {} (line {}) after {rows} rows",
+                            i + 1,
+                            stmt.line
+                        )),
+                    )
+                    .await;
+                result = Err(ExecuteError::Interrupted {
+                    completed: outcome.completed(),
+                    cancelled: None,
+                    paused: Some(m.id.to_string()),
+                });
+                break;
+            }
         }
     }
+    if let Some(restore) = restore {
+        db.exec(&restore)
+            .await
+            .map_err(db_err("putting the session's timeouts back"))?;
+    }
+    result?;
     db.begin(opts.lock_timeout, &mut |_| {})
         .await
         .map_err(db_err("starting a transaction"))?;

@@ -254,6 +254,7 @@ pub struct Migrator {
     version_table: String,
     schema: Option<String>,
     lock_timeout: Option<Duration>,
+    timeouts: crate::config::Timeouts,
     on_unknown: OnUnknown,
 }
 
@@ -267,6 +268,7 @@ impl Migrator {
             version_table: crate::config::DEFAULT_VERSION_TABLE.to_owned(),
             schema: None,
             lock_timeout: None,
+            timeouts: Default::default(),
             on_unknown: OnUnknown::Error,
         }
     }
@@ -286,6 +288,27 @@ impl Migrator {
     /// How long to wait for the migration lock.
     pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
         self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// How long each statement may wait for a table's lock, how often a
+    /// revision that ran out of it is tried again, and how long a
+    /// statement may run (braid.toml's `[database] lock_timeout`,
+    /// `lock_retries`, `statement_timeout`; a revision's header overrides
+    /// them).
+    ///
+    /// ```
+    /// # fn doc(embedded: braid::embed::Embedded) {
+    /// use std::time::Duration;
+    /// let migrator = braid::Migrator::new(embedded).statement_timeouts(braid::config::Timeouts {
+    ///     lock: Some(Duration::from_secs(2)),
+    ///     lock_retries: 5,
+    ///     statement: None,
+    /// });
+    /// # }
+    /// ```
+    pub fn statement_timeouts(mut self, timeouts: crate::config::Timeouts) -> Migrator {
+        self.timeouts = timeouts;
         self
     }
 
@@ -316,6 +339,7 @@ impl Migrator {
             schema_desired: Vec::new(),
             fleet: Default::default(),
             lint: Default::default(),
+            timeouts: self.timeouts,
         })
     }
 
@@ -345,6 +369,7 @@ impl Migrator {
     fn options(&self) -> Options {
         Options {
             lock_timeout: self.lock_timeout,
+            timeouts: self.timeouts,
             stop: None,
             // An embedded application's revisions were linted when they
             // were written (`braid lint`, `check`).

@@ -118,6 +118,41 @@ impl Observer for Progress {
                     ));
                 }
             }
+            Event::Notice { revision, message } => self.line(&format!("{revision}: {message}")),
+            Event::LockRetry {
+                revision,
+                attempt,
+                retries,
+                pause,
+                holders,
+            } => self.line(&format!(
+                "{revision}: gave up waiting for a lock (lock_timeout); retry {attempt} of {retries} in {}{}",
+                ms(pause),
+                if holders.is_empty() {
+                    String::new()
+                } else {
+                    format!("; held by {}", holders.join("; "))
+                }
+            )),
+            Event::Batch {
+                revision,
+                line,
+                batches,
+                rows,
+                elapsed,
+                done,
+            } => {
+                let rate = rows as f64 / elapsed.as_secs_f64().max(0.001);
+                let text = format!(
+                    "{revision}: batch block at line {line}: {rows} rows in {batches} batch{} ({rate:.0} rows/s)",
+                    if batches == 1 { "" } else { "es" }
+                );
+                match &self.bar {
+                    Some(bar) => bar.set_message(text),
+                    None if done => self.line(&text),
+                    None => {}
+                }
+            }
             Event::StepFinished {
                 revision,
                 direction,

@@ -98,9 +98,15 @@ impl Dialect {
             "CREATE TABLE IF NOT EXISTS {} ({id}, revision VARCHAR(255) NOT NULL, \
              direction VARCHAR(8) NOT NULL, checksum VARCHAR(80), status VARCHAR(16) NOT NULL, \
              started_at VARCHAR(40) NOT NULL, finished_at VARCHAR(40), run_by VARCHAR(255), \
-             message TEXT)",
+             message TEXT, statement_index INTEGER, affected_rows BIGINT)",
             self.history_table
         )
+    }
+
+    /// The columns later versions of braid added to the history table,
+    /// with their types: added to a table an older braid made.
+    pub fn history_additions(&self) -> [(&'static str, &'static str); 2] {
+        [("statement_index", "INTEGER"), ("affected_rows", "BIGINT")]
     }
 
     /// A string literal for `--sql` scripts.

@@ -146,6 +146,9 @@ macro_rules! with_conn {
     };
 }
 
+mod live;
+pub use live::Limits;
+
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
@@ -176,6 +179,9 @@ pub mod status {
     pub const ROLLED_BACK: &str = "rolled_back";
     /// A blocking step settled by `braid resolve`.
     pub const RESOLVED: &str = "resolved";
+    /// One statement of a step outside a transaction completed (a record:
+    /// where a rerun of an unchanged file continues).
+    pub const STATEMENT: &str = "statement";
 }
 
 /// Who is running braid, for the history: `user@host`.
@@ -202,6 +208,8 @@ pub struct Db {
     /// The version table's name as configured (unqualified).
     version_table_name: String,
     locked: bool,
+    /// Whether a MySQL-protocol server is MariaDB, once asked.
+    mariadb: Option<bool>,
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     lock_name: String,
     run_by: String,
@@ -290,6 +298,7 @@ impl Db {
             dialect,
             version_table_name: version_table.to_owned(),
             locked: false,
+            mariadb: None,
             run_by: run_by(),
         };
         if let Some(schema) = db.dialect.schema.clone() {
@@ -441,6 +450,18 @@ impl Db {
         let h = self.dialect.create_history_table();
         self.exec(&v).await?;
         self.exec(&h).await?;
+        // A history table an older braid made lacks the newer columns.
+        let ht = self.dialect.history_table.clone();
+        if self
+            .exec(&format!("SELECT statement_index FROM {ht} WHERE 1 = 0"))
+            .await
+            .is_err()
+        {
+            for (column, ty) in self.dialect.history_additions() {
+                self.exec(&format!("ALTER TABLE {ht} ADD COLUMN {column} {ty}"))
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -589,6 +610,74 @@ impl Db {
             )),
         }
         sql
+    }
+
+    /// Records that statement `index` (1-based) of a step outside a
+    /// transaction completed, when it started, and the rows it changed:
+    /// what a rerun continues after (SPEC §13).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn record_statement(
+        &mut self,
+        revision: &str,
+        direction: &str,
+        checksum: &str,
+        index: usize,
+        started: &str,
+        rows: Option<u64>,
+        message: &str,
+    ) -> Result<(), DbError> {
+        let ht = self.dialect.history_table.clone();
+        let ps: Vec<String> = (1..=10).map(|i| self.dialect.param(i)).collect();
+        let sql = format!(
+            "INSERT INTO {ht} (revision, direction, checksum, status, started_at, finished_at, run_by, message, statement_index, affected_rows) VALUES ({})",
+            ps.join(", ")
+        );
+        let run_by = self.run_by.clone();
+        let finished = now();
+        let index = index as i64;
+        let rows = rows.map(|r| r as i64);
+        with_conn!(self, c => sqlx::query(&sql)
+            .bind(revision)
+            .bind(direction)
+            .bind(checksum)
+            .bind(status::STATEMENT)
+            .bind(started)
+            .bind(&finished)
+            .bind(&run_by)
+            .bind(message)
+            .bind(index)
+            .bind(rows)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// How many statements of the step whose `pending` row is `row` have
+    /// completed (the highest recorded statement index after it).
+    pub(crate) async fn completed_statements(
+        &mut self,
+        row: &HistoryRow,
+    ) -> Result<usize, DbError> {
+        let ht = self.dialect.history_table.clone();
+        let (p1, p2) = (self.dialect.param(1), self.dialect.param(2));
+        let sql = format!(
+            "SELECT CAST(COALESCE(MAX(statement_index), 0) AS {}) FROM {ht} \
+             WHERE status = '{}' AND revision = {p1} AND direction = {p2} AND id > {}",
+            if self.engine() == Engine::Mysql {
+                "SIGNED"
+            } else {
+                "BIGINT"
+            },
+            status::STATEMENT,
+            row.id
+        );
+        Ok(self.count(&sql, &[&row.revision, &row.direction]).await? as usize)
+    }
+
+    /// A moment for the history (RFC 3339), taken now.
+    pub(crate) fn now(&self) -> String {
+        now()
     }
 
     /// Sets a history row's status (and message), stamping its end time.

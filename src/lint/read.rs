@@ -312,6 +312,22 @@ pub enum Kind {
     Other,
 }
 
+impl Kind {
+    /// The existing tables the statement touches (for a copy, the source).
+    pub fn tables(&self) -> Vec<String> {
+        match self {
+            Kind::CreateIndex { table, .. }
+            | Kind::AlterTable { table, .. }
+            | Kind::RenameTable { table }
+            | Kind::Dml { table, .. } => vec![table.clone()],
+            Kind::DropTable { tables } => tables.clone(),
+            Kind::InsertSelect { source, .. } => vec![source.clone()],
+            Kind::Maintenance { table, .. } => table.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A statement read.
 #[derive(Debug, Clone)]
 pub struct Read {

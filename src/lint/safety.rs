@@ -148,17 +148,7 @@ impl<'h> Sections<'h> {
     pub fn tables(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for (_, r) in self.items.iter().flat_map(|s| &s.statements) {
-            let t = match &r.kind {
-                Kind::CreateIndex { table, .. }
-                | Kind::AlterTable { table, .. }
-                | Kind::RenameTable { table }
-                | Kind::Dml { table, .. } => vec![table.clone()],
-                Kind::DropTable { tables } => tables.clone(),
-                Kind::InsertSelect { source, .. } => vec![source.clone()],
-                Kind::Maintenance { table, .. } => table.iter().cloned().collect(),
-                _ => Vec::new(),
-            };
-            for t in t {
+            for t in r.kind.tables() {
                 if !out.contains(&t) {
                     out.push(t);
                 }

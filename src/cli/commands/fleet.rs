@@ -143,6 +143,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         retries: m.retries,
         member: Options {
             lock_timeout: m.lock_timeout.map(Duration::from_secs),
+            timeouts: ctx.settings.timeouts,
             stop: Some(interrupted.clone()),
             lint: None,
         },

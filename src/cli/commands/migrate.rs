@@ -183,6 +183,7 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
     let stop = Arc::new(AtomicBool::new(false));
     let opts = Options {
         lock_timeout: args.lock_timeout.map(Duration::from_secs),
+        timeouts: ctx.settings.timeouts,
         stop: Some(stop.clone()),
         lint: Some(ctx.settings.lint.clone()),
     };
@@ -248,6 +249,11 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
                 cancelled: Some(rev),
                 ..
             })) => format!("revision {rev} was cancelled and rolled back"),
+            Some(Err(execute::ExecuteError::Interrupted {
+                paused: Some(rev), ..
+            })) => format!(
+                "revision {rev} stopped between two batches of its batch block (each batch committed); a rerun continues it"
+            ),
             Some(Err(execute::ExecuteError::Interrupted { .. })) => {
                 "stopped between revisions".to_owned()
             }

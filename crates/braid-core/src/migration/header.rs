@@ -32,6 +32,12 @@ struct RawHeader {
     created: Option<Spanned<String>>,
     #[serde(default = "default_transactional")]
     transactional: bool,
+    #[serde(default)]
+    lock_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    lock_retries: Option<Spanned<i64>>,
+    #[serde(default)]
+    statement_timeout: Option<Spanned<String>>,
 }
 
 fn default_transactional() -> bool {
@@ -191,6 +197,27 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Migration, LoadError> {
         None => None,
     };
 
+    let duration = |key: &str, value: Option<Spanned<String>>| match value {
+        None => Ok(None),
+        Some(v) => super::parse_duration(v.get_ref())
+            .map(Some)
+            .map_err(|e| spanned_error(v.span(), format!("invalid `{key}`: {e}"))),
+    };
+    let lock_timeout = duration("lock_timeout", raw.lock_timeout)?;
+    let statement_timeout = duration("statement_timeout", raw.statement_timeout)?;
+    let lock_retries = match raw.lock_retries {
+        None => None,
+        Some(n) => Some(u32::try_from(*n.get_ref()).map_err(|_| {
+            spanned_error(
+                n.span(),
+                format!(
+                    "invalid `lock_retries`: expected a number of retries from 0 up, found {}",
+                    n.get_ref()
+                ),
+            )
+        })?),
+    };
+
     let (up, down, untranslated) = parse_sections(path, &source, offset, map.lines.len() + 1)?;
     Ok(Migration {
         path: path.to_owned(),
@@ -205,6 +232,9 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Migration, LoadError> {
         message: raw.message,
         created,
         transactional: raw.transactional,
+        lock_timeout,
+        lock_retries,
+        statement_timeout,
         up,
         down,
         untranslated,
@@ -281,6 +311,12 @@ fn parse_sections(
                 // An imported revision whose SQL could not be produced:
                 // refused by upgrade, downgrade and check until written.
                 "untranslated" if part == Part::Before => untranslated = Some(line_no),
+                // A batch block's mark: checked here, read by the runner.
+                other if other.split_whitespace().next() == Some("batch") => {
+                    super::Batch::parse(&other["batch".len()..]).map_err(|e| {
+                        LoadError::new(path, Some(line_no), format!("invalid `-- braid:batch`: {e}"))
+                    })?;
+                }
                 // Lint marks: read by `braid lint`, comments to the runner.
                 other
                     if matches!(
@@ -292,7 +328,7 @@ fn parse_sections(
                         path,
                         Some(line_no),
                         format!(
-                            "unknown marker `-- braid:{other}`: expected `-- braid:up`, `-- braid:down` or `-- braid:lint-ignore`"
+                            "unknown marker `-- braid:{other}`: expected `-- braid:up`, `-- braid:down`, `-- braid:batch` or `-- braid:lint-ignore`"
                         ),
                     ));
                 }

@@ -42,6 +42,15 @@ pub struct Migration {
     pub created: Option<String>,
     /// `transactional` (default true): whether each section runs in one transaction.
     pub transactional: bool,
+    /// `lock_timeout`: how long each statement may wait for a lock
+    /// (overrides `[database] lock_timeout`).
+    pub lock_timeout: Option<std::time::Duration>,
+    /// `lock_retries`: how many times a lock timeout is tried again
+    /// (overrides `[database] lock_retries`).
+    pub lock_retries: Option<u32>,
+    /// `statement_timeout`: how long one statement may run (overrides
+    /// `[database] statement_timeout`).
+    pub statement_timeout: Option<std::time::Duration>,
     /// The file's text with line endings normalized to `\n`.
     pub source: String,
     /// The `-- braid:up` section.
@@ -151,5 +160,88 @@ impl LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.location(), self.message)
+    }
+}
+
+/// Reads a duration as people write it in settings: `"200ms"`, `"5s"`,
+/// `"1m 30s"`, `"2 minutes"` (jiff's friendly format) or ISO 8601
+/// (`"PT5S"`). Negative durations are refused.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(braid_core::migration::parse_duration("200ms"), Ok(Duration::from_millis(200)));
+/// assert!(braid_core::migration::parse_duration("soon").is_err());
+/// ```
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = text.trim().parse().map_err(|_| {
+        format!("expected a duration such as \"200ms\", \"5s\" or \"1m 30s\", found \"{text}\"")
+    })?;
+    std::time::Duration::try_from(d)
+        .map_err(|_| format!("expected a duration of zero or more, found \"{text}\""))
+}
+
+/// A batch block's mark, `-- braid:batch [size=N] [pause=DURATION]` on
+/// the line before an `UPDATE` or `DELETE` containing `:batch_size`: the
+/// runner runs the statement, `:batch_size` replaced by `size`, each run
+/// its own transaction, until it changes no row (SPEC §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batch {
+    /// Rows per batch (default 1000).
+    pub size: u64,
+    /// The pause between batches (default none).
+    pub pause: std::time::Duration,
+}
+
+/// What a statement's `:batch_size` placeholder is written as.
+pub const BATCH_SIZE: &str = ":batch_size";
+
+impl Batch {
+    /// Rows per batch when the mark gives no `size`.
+    pub const DEFAULT_SIZE: u64 = 1000;
+
+    /// Reads the words after `-- braid:batch`.
+    ///
+    /// ```
+    /// use braid_core::migration::Batch;
+    /// let b = Batch::parse("size=500 pause=100ms").unwrap();
+    /// assert_eq!((b.size, b.pause.as_millis()), (500, 100));
+    /// assert!(Batch::parse("size=none").is_err());
+    /// ```
+    pub fn parse(words: &str) -> Result<Batch, String> {
+        let mut batch = Batch {
+            size: Batch::DEFAULT_SIZE,
+            pause: std::time::Duration::ZERO,
+        };
+        for word in words.split_whitespace() {
+            match word.split_once('=') {
+                Some(("size", n)) => {
+                    batch.size = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        format!("`size` must be a number of rows above 0, found `{n}`")
+                    })?;
+                }
+                Some(("pause", d)) => {
+                    batch.pause = parse_duration(d).map_err(|e| format!("`pause`: {e}"))?;
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown `{word}`: expected `size=N` or `pause=DURATION`"
+                    ));
+                }
+            }
+        }
+        Ok(batch)
+    }
+
+    /// The batch mark among a statement's leading comments, if any.
+    pub fn of(leading_comments: &str) -> Option<Result<Batch, String>> {
+        leading_comments.lines().find_map(|l| {
+            let rest = l.trim().strip_prefix("-- braid:batch")?;
+            (rest.is_empty() || rest.starts_with(char::is_whitespace)).then(|| Batch::parse(rest))
+        })
+    }
+
+    /// The statement with `:batch_size` replaced by the batch's size.
+    pub fn statement(&self, code: &str) -> String {
+        code.replace(BATCH_SIZE, &self.size.to_string())
     }
 }
