@@ -540,10 +540,7 @@ impl Settings {
             lint: raw.lint,
             timeouts: Timeouts {
                 lock: raw.database.lock_timeout,
-                lock_retries: raw
-                    .database
-                    .lock_retries
-                    .unwrap_or(DEFAULT_LOCK_RETRIES),
+                lock_retries: raw.database.lock_retries.unwrap_or(DEFAULT_LOCK_RETRIES),
                 statement: raw.database.statement_timeout,
             },
         })

@@ -606,6 +606,7 @@ fn plan_to(h: &History, current: &[Node], dest: &Dest, text: &str) -> Result<Pla
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn migrate(
     db: &mut Db,
     h: &History,
@@ -728,7 +729,18 @@ async fn migrate(
             });
             let started = Instant::now();
             let resuming = resume.take().filter(|r| r.revision == m.id.as_str());
-            match run_step(db, h, step, &expected, resuming.as_ref(), opts, obs, &outcome).await? {
+            match run_step(
+                db,
+                h,
+                step,
+                &expected,
+                resuming.as_ref(),
+                opts,
+                obs,
+                &outcome,
+            )
+            .await?
+            {
                 StepResult::Done => {}
                 StepResult::Stale(now) => {
                     let current = plan::normalize_heads(g, &to_nodes(h, &now)?);
@@ -909,8 +921,7 @@ async fn run_step_inner(
             .await
             .map_err(db_err("setting the timeouts"))?;
         let script = format!("BEGIN;\n{set}{sql}\n;\n{}COMMIT;", book(db, None));
-        let mut attempt = 0;
-        let mut pause = live::FIRST_PAUSE;
+        let mut retry = live::Retry::new(&timeouts);
         let engine = db.engine();
         let tables = || {
             let mut all: Vec<String> = statements
@@ -930,25 +941,10 @@ async fn run_step_inner(
             }
             // A lock timeout comes before the COMMIT: nothing committed,
             // the whole revision is tried again.
-            if e.is_lock_timeout()
-                && timeouts.lock.is_some()
-                && attempt < timeouts.lock_retries
-                && !stopping(opts)
-            {
+            if retry.allows(&e, opts) {
                 db.rollback().await.map_err(db_err("rolling back"))?;
-                attempt += 1;
                 let t = tables();
-                pause = live::pause_before_retry(
-                    db,
-                    &t,
-                    m.id.as_str(),
-                    attempt,
-                    &timeouts,
-                    pause,
-                    opts,
-                    obs,
-                )
-                .await;
+                retry.wait(db, &t, m.id.as_str(), opts, obs).await;
                 continue;
             }
             break e;
@@ -967,7 +963,7 @@ async fn run_step_inner(
         if let Some((_, e)) = culprit.as_mut().filter(|(_, e)| e.is_lock_timeout()) {
             db.rollback().await.map_err(db_err("rolling back"))?;
             let holders = db.lock_holders(&tables()).await.unwrap_or_default();
-            *e = live::with_holders(e.clone(), attempt, &holders);
+            *e = live::with_holders(e.clone(), retry.attempt, &holders);
             db.exec("BEGIN")
                 .await
                 .map_err(db_err("starting a transaction"))?;

@@ -165,10 +165,11 @@ impl Db {
             Engine::Postgres => {
                 let joined = tables.join("\u{1f}");
                 self.text_rows(
-                    "SELECT CAST(a.pid AS TEXT), string_agg(DISTINCT c.relname || ' (' || l.mode || ')', ', '), \
+                    "SELECT CAST(a.pid AS TEXT), string_agg(DISTINCT c.relname, ', '), \
                      COALESCE(a.state, ''), \
                      CAST(CAST(EXTRACT(EPOCH FROM now() - COALESCE(a.xact_start, a.query_start)) AS BIGINT) AS TEXT), \
-                     left(regexp_replace(COALESCE(a.query, ''), '\\s+', ' ', 'g'), 120) \
+                     left(regexp_replace(COALESCE(a.query, ''), '\\s+', ' ', 'g'), 120), \
+                     string_agg(DISTINCT l.mode, ', ') \
                      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_class c ON c.oid = l.relation \
                      WHERE l.granted AND l.pid <> pg_backend_pid() \
                      AND l.relation IN (SELECT to_regclass(quote_ident(t)) FROM unnest(string_to_array($1, chr(31))) t) \
@@ -180,8 +181,9 @@ impl Db {
                 .map(|r| {
                     let t = |i: usize| r[i].clone().unwrap_or_default();
                     format!(
-                        "PostgreSQL backend {} holds {} ({} for {}s: {})",
+                        "PostgreSQL backend {} ({} on {}, {} for {}s: {})",
                         t(0),
+                        t(5),
                         t(1),
                         t(2),
                         t(3),
@@ -206,7 +208,7 @@ impl Db {
                     let t = |i: usize| r[i].clone().unwrap_or_default();
                     let query = t(3);
                     format!(
-                        "connection {} has a transaction open for {}s ({}{})",
+                        "connection {} (a transaction open for {}s, {}{})",
                         t(0),
                         t(1),
                         t(2).to_lowercase(),

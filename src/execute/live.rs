@@ -65,31 +65,56 @@ pub(super) fn with_holders(mut e: DbError, retries: u32, holders: &[String]) -> 
     e
 }
 
-/// Tells the observer about a retry and waits the pause out, a signal
-/// cutting it short. Returns the next pause.
-pub(super) async fn pause_before_retry(
-    db: &mut Db,
-    tables: &[String],
-    revision: &str,
-    attempt: u32,
-    timeouts: &Timeouts,
+/// Tries after a lock timeout: how many so far, and the next pause.
+pub(super) struct Retry<'t> {
+    timeouts: &'t Timeouts,
+    /// Retries made so far.
+    pub attempt: u32,
     pause: Duration,
-    opts: &Options,
-    obs: &mut dyn Observer,
-) -> Duration {
-    let holders = db.lock_holders(tables).await.unwrap_or_default();
-    obs.event(Event::LockRetry {
-        revision,
-        attempt,
-        retries: timeouts.lock_retries,
-        pause,
-        holders: &holders,
-    });
-    let until = Instant::now() + pause;
-    while Instant::now() < until && !stopping(opts) {
-        tokio::time::sleep(Duration::from_millis(50).min(until - Instant::now())).await;
+}
+
+impl<'t> Retry<'t> {
+    pub fn new(timeouts: &'t Timeouts) -> Retry<'t> {
+        Retry {
+            timeouts,
+            attempt: 0,
+            pause: FIRST_PAUSE,
+        }
     }
-    (pause * 2).min(MAX_PAUSE)
+
+    /// Whether an error is a lock timeout worth another try.
+    pub fn allows(&self, e: &DbError, opts: &Options) -> bool {
+        e.is_lock_timeout()
+            && self.timeouts.lock.is_some()
+            && self.attempt < self.timeouts.lock_retries
+            && !stopping(opts)
+    }
+
+    /// Tells the observer who holds the locks and waits the pause out
+    /// (a signal cuts it short); the next pause is twice as long.
+    pub async fn wait(
+        &mut self,
+        db: &mut Db,
+        tables: &[String],
+        revision: &str,
+        opts: &Options,
+        obs: &mut dyn Observer,
+    ) {
+        self.attempt += 1;
+        let holders = db.lock_holders(tables).await.unwrap_or_default();
+        obs.event(Event::LockRetry {
+            revision,
+            attempt: self.attempt,
+            retries: self.timeouts.lock_retries,
+            pause: self.pause,
+            holders: &holders,
+        });
+        let until = Instant::now() + self.pause;
+        while Instant::now() < until && !stopping(opts) {
+            tokio::time::sleep(Duration::from_millis(50).min(until - Instant::now())).await;
+        }
+        self.pause = (self.pause * 2).min(MAX_PAUSE);
+    }
 }
 
 /// A PostgreSQL `CREATE INDEX CONCURRENTLY` with a name: the index,
@@ -238,21 +263,20 @@ async fn retried(
     opts: &Options,
     obs: &mut dyn Observer,
 ) -> Result<u64, DbError> {
-    let mut attempt = 0;
-    let mut pause = FIRST_PAUSE;
+    let mut retry = Retry::new(timeouts);
     loop {
         match db.exec_rows(sql).await {
             Ok(rows) => return Ok(rows),
-            Err(e) if e.is_lock_timeout() && timeouts.lock.is_some() => {
+            Err(e) if retry.allows(&e, opts) => {
                 let tables = tables(db.engine(), code);
-                if attempt >= timeouts.lock_retries || stopping(opts) {
-                    let holders = db.lock_holders(&tables).await.unwrap_or_default();
-                    return Err(with_holders(e, attempt, &holders));
-                }
-                attempt += 1;
-                pause =
-                    pause_before_retry(db, &tables, revision, attempt, timeouts, pause, opts, obs)
-                        .await;
+                retry.wait(db, &tables, revision, opts, obs).await;
+            }
+            Err(e) if e.is_lock_timeout() && timeouts.lock.is_some() => {
+                let holders = db
+                    .lock_holders(&tables(db.engine(), code))
+                    .await
+                    .unwrap_or_default();
+                return Err(with_holders(e, retry.attempt, &holders));
             }
             Err(e) => return Err(e),
         }

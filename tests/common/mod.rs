@@ -1,6 +1,8 @@
 //! Shared helpers for tests that run the built `braid` binary.
 #![allow(dead_code)]
 
+pub mod scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

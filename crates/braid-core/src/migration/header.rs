@@ -314,7 +314,11 @@ fn parse_sections(
                 // A batch block's mark: checked here, read by the runner.
                 other if other.split_whitespace().next() == Some("batch") => {
                     super::Batch::parse(&other["batch".len()..]).map_err(|e| {
-                        LoadError::new(path, Some(line_no), format!("invalid `-- braid:batch`: {e}"))
+                        LoadError::new(
+                            path,
+                            Some(line_no),
+                            format!("invalid `-- braid:batch`: {e}"),
+                        )
                     })?;
                 }
                 // Lint marks: read by `braid lint`, comments to the runner.

@@ -1,0 +1,493 @@
+//! Running on live databases (SPEC §13), against the machine's real
+//! servers with real concurrent sessions: a second connection holds a
+//! lock, a third times its reads or writes while braid runs.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::migration;
+use common::scratch::{ENGINES, Engine, Scratch, rt};
+use sqlx::Connection;
+
+/// A connection of the test's own, in the scratch schema or database.
+enum Session {
+    Pg(sqlx::PgConnection),
+    My(sqlx::MySqlConnection),
+    Lite(sqlx::SqliteConnection),
+}
+
+impl Session {
+    async fn open(s: &Scratch) -> Session {
+        match s.engine {
+            Engine::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&s.url).await.unwrap();
+                sqlx::raw_sql(&format!("SET search_path TO \"{}\"", s.name))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                Session::Pg(c)
+            }
+            Engine::Mysql => Session::My(sqlx::MySqlConnection::connect(&s.url).await.unwrap()),
+            Engine::Sqlite => Session::Lite(sqlx::SqliteConnection::connect(&s.url).await.unwrap()),
+        }
+    }
+
+    async fn exec(&mut self, sql: &str) {
+        let r = match self {
+            Session::Pg(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
+            Session::My(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
+            Session::Lite(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
+        };
+        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// How long one statement took.
+    async fn timed(&mut self, sql: &str) -> Duration {
+        let t = Instant::now();
+        self.exec(sql).await;
+        t.elapsed()
+    }
+
+    async fn id(&mut self) -> i64 {
+        match self {
+            Session::Pg(c) => sqlx::query_scalar("SELECT CAST(pg_backend_pid() AS BIGINT)")
+                .fetch_one(c)
+                .await
+                .unwrap(),
+            Session::My(c) => sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+                .fetch_one(c)
+                .await
+                .unwrap(),
+            Session::Lite(_) => 0,
+        }
+    }
+}
+
+fn spawn(s: &Scratch, args: &[&str]) -> Child {
+    let mut c: Command = s.project.command(args);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.spawn().unwrap()
+}
+
+/// A finished child, to read its output.
+fn child_output(child: &mut Child) -> Child {
+    std::mem::replace(child, Command::new("true").spawn().unwrap())
+}
+
+fn finish(child: Child) -> common::Run {
+    let out = child.wait_with_output().unwrap();
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Polls `cond` every 50 ms for up to 60 s.
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The table every scenario starts from, applied as revision `base`.
+fn with_table(s: &Scratch, rows: u32) {
+    let fill = match s.engine {
+        Engine::Postgres => {
+            format!("INSERT INTO t (id, v) SELECT g, g FROM generate_series(1, {rows}) g;")
+        }
+        Engine::Mysql => format!("INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_{rows};"),
+        Engine::Sqlite => format!(
+            "INSERT INTO t (id, v) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) SELECT x, x FROM c;"
+        ),
+    };
+    s.write(
+        "migrations/start.sql",
+        &migration(
+            "start",
+            &[],
+            "",
+            &format!(
+                "CREATE TABLE t (id integer PRIMARY KEY, v integer, x integer DEFAULT 0);\n{fill}"
+            ),
+            None,
+        ),
+    );
+    s.ok(&["upgrade", "start"]);
+}
+
+/// What the lock queue does to a reader of `t` while braid's ALTER waits
+/// behind a transaction that read `t` and stays open for `hold`: braid's
+/// run, and the longest the reader waited for one SELECT.
+fn alter_behind_a_holder(
+    s: &Scratch,
+    rev: &str,
+    header: &str,
+    hold: Duration,
+) -> (common::Run, Duration, i64) {
+    s.write(
+        &format!("migrations/{rev}.sql"),
+        &migration(
+            rev,
+            &["start"],
+            header,
+            &format!("ALTER TABLE t ADD COLUMN {rev} integer;"),
+            Some(&format!("ALTER TABLE t DROP COLUMN {rev};")),
+        ),
+    );
+    // A previous scenario's revision is not this one's parent.
+    for other in ["queued", "bounded"] {
+        if other != rev {
+            let _ = std::fs::remove_file(s.project.path().join(format!("migrations/{other}.sql")));
+        }
+    }
+    rt().block_on(async {
+        let mut holder = Session::open(s).await;
+        let holder_id = holder.id().await;
+        let mut reader = Session::open(s).await;
+        holder
+            .exec(if s.engine == Engine::Mysql {
+                "START TRANSACTION"
+            } else {
+                "BEGIN"
+            })
+            .await;
+        holder.exec("SELECT COUNT(*) FROM t").await;
+        let child = spawn(s, &["upgrade", rev]);
+        let started = Instant::now();
+        // Give braid time to connect and queue its ALTER behind the holder.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let mut longest = Duration::ZERO;
+        while started.elapsed() < hold {
+            let left = hold - started.elapsed();
+            // A read that would outlast the holder ends when it commits.
+            let read = reader.timed("SELECT COUNT(*) FROM t");
+            tokio::select! {
+                waited = read => longest = longest.max(waited),
+                () = tokio::time::sleep(left) => {
+                    holder.exec("COMMIT").await;
+                    // The read in flight is dropped; it was waiting at least `left`.
+                    longest = longest.max(left);
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        holder.exec("COMMIT").await;
+        let run = tokio::task::spawn_blocking(move || finish(child))
+            .await
+            .unwrap();
+        (run, longest, holder_id)
+    })
+}
+
+#[test]
+fn a_lock_timeout_keeps_readers_moving_and_retries_until_the_holder_is_gone() {
+    for engine in [Engine::Postgres, Engine::Mysql] {
+        let s = Scratch::new(engine);
+        with_table(&s, 1000);
+        // MySQL and MariaDB count lock waits in whole seconds.
+        let (timeout, bound, hold) = match engine {
+            Engine::Mysql => ("1s", Duration::from_millis(2500), Duration::from_secs(7)),
+            _ => ("200ms", Duration::from_millis(1200), Duration::from_secs(4)),
+        };
+        // Without a lock timeout the ALTER queues, and the reader behind it
+        // waits for the holder.
+        let (run, queued, _) = alter_behind_a_holder(&s, "queued", "", hold);
+        assert_eq!(run.code, 0, "{engine:?}: {}", run.stderr);
+        assert!(
+            queued >= hold - Duration::from_millis(1500),
+            "{engine:?}: without lock_timeout the reader should wait behind the ALTER for the holder, waited only {queued:?}"
+        );
+        s.ok(&["downgrade", "start"]);
+        // With one, the ALTER gives up, lets the reader through, and
+        // tries again until the holder has committed.
+        let header = format!("-- lock_timeout = \"{timeout}\"\n-- lock_retries = 10");
+        let (run, bounded, holder) = alter_behind_a_holder(&s, "bounded", &header, hold);
+        assert_eq!(run.code, 0, "{engine:?}: {}", run.stderr);
+        assert!(
+            bounded < bound,
+            "{engine:?}: with lock_timeout = {timeout} a reader waited {bounded:?}"
+        );
+        assert!(
+            run.stderr
+                .contains("gave up waiting for a lock (lock_timeout); retry 1 of 10"),
+            "{engine:?}: {}",
+            run.stderr
+        );
+        let named = match engine {
+            Engine::Postgres => {
+                format!("held by PostgreSQL backend {holder} (AccessShareLock on t")
+            }
+            _ => format!("held by connection {holder} (a transaction open for"),
+        };
+        assert!(
+            run.stderr.contains(&named),
+            "{engine:?}: {named} not in {}",
+            run.stderr
+        );
+        assert_eq!(s.current(), ["bounded"]);
+        // The session's settings were put back: a plain ALTER after it
+        // waits as long as it must (checked: the revision's own column exists).
+        assert_eq!(s.scalar("SELECT COUNT(bounded) + 1 FROM t"), 1);
+    }
+}
+
+#[test]
+fn exhausted_retries_fail_naming_the_holder_with_nothing_half_applied() {
+    for engine in [Engine::Postgres, Engine::Mysql] {
+        let s = Scratch::new(engine);
+        with_table(&s, 10);
+        let timeout = if engine == Engine::Mysql {
+            "1s"
+        } else {
+            "100ms"
+        };
+        s.write(
+            "migrations/late.sql",
+            &migration(
+                "late",
+                &["start"],
+                &format!("-- lock_timeout = \"{timeout}\"\n-- lock_retries = 1"),
+                "ALTER TABLE t ADD COLUMN late integer;",
+                None,
+            ),
+        );
+        // And on PostgreSQL a first statement the rollback must take back.
+        if engine == Engine::Postgres {
+            s.write(
+                "migrations/late.sql",
+                &migration(
+                    "late",
+                    &["start"],
+                    &format!("-- lock_timeout = \"{timeout}\"\n-- lock_retries = 1"),
+                    "CREATE TABLE side (id integer);\nALTER TABLE t ADD COLUMN late integer;",
+                    None,
+                ),
+            );
+        }
+        let (run, holder) = rt().block_on(async {
+            let mut holder = Session::open(&s).await;
+            let id = holder.id().await;
+            holder
+                .exec(if engine == Engine::Mysql {
+                    "START TRANSACTION"
+                } else {
+                    "BEGIN"
+                })
+                .await;
+            holder.exec("SELECT COUNT(*) FROM t").await;
+            let child = spawn(&s, &["upgrade", "heads"]);
+            let run = tokio::task::spawn_blocking(move || finish(child))
+                .await
+                .unwrap();
+            holder.exec("COMMIT").await;
+            (run, id)
+        });
+        assert_eq!(run.code, 1, "{engine:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("gave up after 1 retry"),
+            "{engine:?}: {}",
+            run.stderr
+        );
+        let named = match engine {
+            Engine::Postgres => format!("PostgreSQL backend {holder} (AccessShareLock on t"),
+            _ => format!("connection {holder} (a transaction open for"),
+        };
+        assert!(
+            run.stderr.contains(&named),
+            "{engine:?}: {named} not in {}",
+            run.stderr
+        );
+        assert_eq!(s.current(), ["start"]);
+        assert!(!s.has_table("side"));
+        // Nothing of the ALTER either.
+        let columns = match engine {
+            Engine::Postgres => format!(
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = '{}' AND table_name = 't' AND column_name = 'late'",
+                s.name
+            ),
+            _ => "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 't' AND column_name = 'late'".to_owned(),
+        };
+        assert_eq!(s.scalar(&columns), 0);
+    }
+}
+
+#[test]
+fn a_failed_concurrent_index_is_named_then_dropped_and_rebuilt_valid() {
+    let s = Scratch::new(Engine::Postgres);
+    with_table(&s, 100);
+    s.exec("UPDATE t SET v = 1 WHERE id IN (1, 2)");
+    s.write(
+        "migrations/ix.sql",
+        &migration(
+            "ix",
+            &["start"],
+            "-- transactional = false",
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_v ON t (v);",
+            Some("DROP INDEX CONCURRENTLY IF EXISTS t_v;"),
+        ),
+    );
+    let valid = |s: &Scratch| {
+        s.scalar(&format!(
+            "SELECT CAST(COALESCE(MAX(CASE WHEN indisvalid THEN 1 ELSE 0 END), -1) AS BIGINT) FROM pg_index WHERE indexrelid = to_regclass('\"{}\".t_v')",
+            s.name
+        ))
+    };
+    let r = s.braid(&["upgrade", "heads"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("the build left index {}.t_v INVALID", s.name))
+            || r.stderr.contains("the build left index t_v INVALID"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        valid(&s),
+        0,
+        "PostgreSQL leaves the failed build's index behind, invalid"
+    );
+    // A rerun of the unchanged file while the duplicate is still there
+    // drops the invalid index, fails again, and records nothing.
+    s.exec("UPDATE t SET v = 2 WHERE id = 2");
+    let r = s.ok(&["upgrade", "heads"]);
+    assert!(
+        r.stderr.contains("dropping the INVALID index"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("continuing where an earlier run stopped: statement 1 of 1"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(valid(&s), 1);
+    assert_eq!(s.current(), ["ix"]);
+}
+
+/// A three-statement revision outside a transaction whose second
+/// statement runs for a long time while the table `slow` has a row.
+fn three_statements(s: &Scratch) {
+    let second = match s.engine {
+        Engine::Postgres => {
+            "INSERT INTO log (s) SELECT 'two' FROM (SELECT pg_sleep(CASE WHEN EXISTS (SELECT 1 FROM slow) THEN 60 ELSE 0 END)) z;"
+        }
+        Engine::Mysql => {
+            "INSERT INTO log (s) SELECT 'two' FROM (SELECT SLEEP(IF(EXISTS (SELECT 1 FROM slow), 60, 0)) AS z) z;"
+        }
+        Engine::Sqlite => {
+            "INSERT INTO log (s) SELECT 'two' FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
+             WHERE x < (SELECT CASE WHEN EXISTS (SELECT 1 FROM slow) THEN 2000000000 ELSE 1 END)) SELECT COUNT(*) FROM c) z;"
+        }
+    };
+    s.write(
+        "migrations/setup.sql",
+        &migration(
+            "setup",
+            &[],
+            "",
+            "CREATE TABLE log (s varchar(10));\nCREATE TABLE slow (id integer);\nINSERT INTO slow VALUES (1);",
+            None,
+        ),
+    );
+    s.write(
+        "migrations/three.sql",
+        &migration(
+            "three",
+            &["setup"],
+            "-- transactional = false",
+            &format!("INSERT INTO log (s) VALUES ('one');\n{second}\nINSERT INTO log (s) VALUES ('three');"),
+            None,
+        ),
+    );
+}
+
+#[test]
+fn a_killed_non_transactional_revision_continues_at_the_statement_it_did_not_finish() {
+    for engine in ENGINES {
+        let s = Scratch::new(engine);
+        three_statements(&s);
+        s.ok(&["upgrade", "setup"]);
+        let mut child = spawn(&s, &["upgrade", "heads"]);
+        wait_for(
+            &format!("{engine:?}: the first statement to be recorded"),
+            || {
+                if let Some(status) = child.try_wait().unwrap() {
+                    let out = finish(child_output(&mut child));
+                    panic!("{engine:?}: braid ended early ({status}): {}", out.stderr);
+                }
+                s.scalar("SELECT COUNT(*) FROM braid_version_history WHERE status = 'statement' AND revision = 'three'") == 1
+            },
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        child.kill().unwrap();
+        let _ = child.wait();
+        // The server's session goes on with the statement the process
+        // left: an operator ends it, as after any kill -9.
+        match engine {
+            Engine::Postgres => s.exec(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO log (s) SELECT ''two''%'",
+            ),
+            Engine::Mysql => {
+                let id = s.scalar(
+                    "SELECT COALESCE(MAX(ID), 0) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO log (s) SELECT ''two''%'",
+                );
+                assert!(id > 0, "braid's statement should still run on the server");
+                s.exec(&format!("KILL {id}"));
+            }
+            Engine::Sqlite => {}
+        }
+        s.exec("DELETE FROM slow");
+        assert_eq!(s.scalar("SELECT COUNT(*) FROM log"), 1, "{engine:?}");
+        let r = s.ok(&["upgrade", "heads"]);
+        assert!(
+            r.stderr
+                .contains("continuing where an earlier run stopped: statement 2 of 3"),
+            "{engine:?}: {}",
+            r.stderr
+        );
+        for word in ["one", "two", "three"] {
+            assert_eq!(
+                s.scalar(&format!("SELECT COUNT(*) FROM log WHERE s = '{word}'")),
+                1,
+                "{engine:?}: `{word}` should have run exactly once"
+            );
+        }
+        assert_eq!(s.current(), ["three"]);
+    }
+}
+
+#[test]
+fn a_changed_file_is_not_continued() {
+    let s = Scratch::new(Engine::Sqlite);
+    three_statements(&s);
+    s.ok(&["upgrade", "setup"]);
+    s.exec("DELETE FROM slow");
+    // The second statement fails.
+    let path = s.project.path().join("migrations/three.sql");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let broken = text.replace(
+        "INSERT INTO log (s) SELECT 'two'",
+        "INSERT INTO missing (s) SELECT 'two'",
+    );
+    std::fs::write(&path, &broken).unwrap();
+    let r = s.braid(&["upgrade", "heads"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM log"), 1);
+    // Unchanged, a rerun goes on at the failed statement (and fails again).
+    let r = s.braid(&["upgrade", "heads"]);
+    assert!(r.stderr.contains("statement 2 of 3"), "{}", r.stderr);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM log"), 1);
+    // Fixed, the file is another one: braid stops and says to resolve.
+    std::fs::write(&path, &text).unwrap();
+    let r = s.braid(&["upgrade", "heads"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("stopped halfway"), "{}", r.stderr);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM log"), 1);
+}
