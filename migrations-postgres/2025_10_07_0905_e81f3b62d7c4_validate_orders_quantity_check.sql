@@ -1,5 +1,5 @@
 -- revision = "e81f3b62d7c4"
--- down_revisions = ["a4d1c7e93b20"]
+-- down_revisions = ["f3c9a2b71d08"]
 -- message = "validate the orders quantity check"
 -- created = "2025-10-07T09:05:00Z"
 

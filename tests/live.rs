@@ -112,7 +112,7 @@ fn with_table(s: &Scratch, rows: u32) {
             &[],
             "",
             &format!(
-                "CREATE TABLE t (id integer PRIMARY KEY, v integer, x integer DEFAULT 0);\n{fill}"
+                "CREATE TABLE t (id integer PRIMARY KEY, v integer, x integer DEFAULT 0, w integer, touched integer NOT NULL DEFAULT 0);\n{fill}"
             ),
             None,
         ),
@@ -490,4 +490,134 @@ fn a_changed_file_is_not_continued() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("stopped halfway"), "{}", r.stderr);
     assert_eq!(s.scalar("SELECT COUNT(*) FROM log"), 1);
+}
+
+/// Sends SIGINT, as Ctrl-C does.
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_batch_block_backfills_every_row_once_while_writers_go_on_and_continues_after_a_stop() {
+    const ROWS: u32 = 200_000;
+    for engine in [Engine::Postgres, Engine::Mysql] {
+        let s = Scratch::new(engine);
+        with_table(&s, ROWS);
+        let update = match engine {
+            Engine::Mysql => {
+                "UPDATE t SET w = v * 2, touched = touched + 1 WHERE w IS NULL ORDER BY id LIMIT :batch_size;"
+            }
+            _ => {
+                "UPDATE t SET w = v * 2, touched = touched + 1\nWHERE id IN (SELECT id FROM t WHERE w IS NULL ORDER BY id LIMIT :batch_size);"
+            }
+        };
+        s.write(
+            "migrations/fill.sql",
+            &migration(
+                "fill",
+                &["start"],
+                "-- transactional = false",
+                &format!("-- braid:batch size=10000 pause=100ms\n{update}"),
+                None,
+            ),
+        );
+        let done = |s: &Scratch| s.scalar("SELECT COUNT(*) FROM t WHERE w IS NOT NULL");
+        // Ctrl-C stops between two batches; what is done stays done.
+        let child = spawn(&s, &["upgrade", "heads"]);
+        wait_for("a few batches", || done(&s) >= 30_000);
+        interrupt(&child);
+        let run = finish(child);
+        assert_eq!(run.code, 130, "{engine:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("revision fill stopped between two batches of its batch block"),
+            "{engine:?}: {}",
+            run.stderr
+        );
+        let after_stop = done(&s);
+        assert!(
+            after_stop > 0 && after_stop < i64::from(ROWS),
+            "{engine:?}: {after_stop}"
+        );
+        assert_eq!(
+            after_stop % 10_000,
+            0,
+            "{engine:?}: only whole batches commit"
+        );
+        // kill -9 in the middle of a batch: the rerun goes on all the same.
+        let mut child = spawn(&s, &["upgrade", "heads"]);
+        wait_for("more batches", || done(&s) >= after_stop + 30_000);
+        child.kill().unwrap();
+        let _ = child.wait();
+        // The last run, with a writer updating rows all along, timing each write.
+        let (run, longest, writes) = rt().block_on(async {
+            let mut writer = Session::open(&s).await;
+            let child = spawn(&s, &["upgrade", "heads"]);
+            let run = tokio::task::spawn_blocking(move || finish(child));
+            tokio::pin!(run);
+            let (mut longest, mut writes, mut k) = (Duration::ZERO, 0u32, 0u64);
+            loop {
+                let write = format!(
+                    "UPDATE t SET x = x + 1 WHERE id = {}",
+                    k % u64::from(ROWS) + 1
+                );
+                tokio::select! {
+                    r = &mut run => break (r.unwrap(), longest, writes),
+                    waited = writer.timed(&write) => {
+                        longest = longest.max(waited);
+                        writes += 1;
+                        k += 7919;
+                    }
+                }
+            }
+        });
+        assert_eq!(run.code, 0, "{engine:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("continuing where an earlier run stopped"),
+            "{engine:?}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            s.scalar("SELECT COUNT(*) FROM t WHERE touched = 1 AND w = v * 2"),
+            i64::from(ROWS),
+            "{engine:?}: every row done, and once"
+        );
+        // The block's summary: rows, batches and rate; one batch's time
+        // bounds what a writer waits.
+        let summary = run
+            .stderr
+            .lines()
+            .find(|l| l.contains("batch block at line"))
+            .unwrap_or_else(|| panic!("{engine:?}: no summary in {}", run.stderr));
+        let counts = summary.rsplit(": ").next().unwrap();
+        let number = |after: &str| -> f64 {
+            let rest = &counts[counts.find(after).unwrap() + after.len()..];
+            rest.split_whitespace().next().unwrap().parse().unwrap()
+        };
+        let rows = number("");
+        let batches = number("rows in ");
+        let rate = number("batches (").max(1.0);
+        assert!(rows > 0.0 && batches >= 2.0, "{engine:?}: {summary}");
+        let batch = Duration::from_secs_f64(rows / rate / batches);
+        assert!(
+            writes > 10,
+            "{engine:?}: the writer should have kept writing ({writes} writes)"
+        );
+        assert!(
+            longest < (batch * 4).max(Duration::from_millis(750)),
+            "{engine:?}: a writer waited {longest:?}, a batch takes about {batch:?} ({summary})"
+        );
+        // The history has the rows the last run changed.
+        let recorded = s.scalar(
+            "SELECT CAST(COALESCE(MAX(affected_rows), 0) AS SIGNED) FROM braid_version_history WHERE revision = 'fill' AND status = 'statement'"
+                .replace(" AS SIGNED)", if engine == Engine::Mysql { " AS SIGNED)" } else { " AS BIGINT)" })
+                .as_str(),
+        );
+        assert_eq!(recorded as f64, rows, "{engine:?}");
+    }
 }

@@ -41,6 +41,7 @@ pub(super) fn check(read: &Read, ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
                 ));
             }
         }
+        _ if ctx.batch.is_some() => batch_block(read, ctx, out),
         Kind::Dml {
             verb,
             table,
@@ -76,5 +77,42 @@ pub(super) fn check(read: &Read, ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
             format!("this revision runs {} statements outside a transaction: a failure midway leaves the earlier ones applied", ctx.statements),
             "one statement per revision with `transactional = false`, or make each statement safe to run again (IF NOT EXISTS / IF EXISTS)",
         ));
+    }
+}
+
+/// A statement after `-- braid:batch`: it must be one UPDATE or DELETE
+/// with `:batch_size`, in a revision outside a transaction, or the
+/// batches are not batches.
+fn batch_block(read: &Read, ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
+    let table = match &read.kind {
+        Kind::Dml { table, .. } => Some(table.as_str()),
+        _ => None,
+    };
+    let mut flag = |message: &str, fix: &str| {
+        out.push(Hit::new(
+            "unbatched-backfill",
+            Error,
+            table,
+            message.to_owned(),
+            fix.to_owned(),
+        ));
+    };
+    if table.is_none() {
+        flag(
+            "`-- braid:batch` must come before one UPDATE or DELETE",
+            "move the mark to the line before the UPDATE or DELETE it batches",
+        );
+    }
+    if ctx.transactional {
+        flag(
+            "a batch block in a revision that runs in one transaction: every batch commits together at the end, holding all their row locks until then",
+            "set `transactional = false` in the revision's header",
+        );
+    }
+    if ctx.batch == Some(false) {
+        flag(
+            "a batch statement without `:batch_size`: each batch would change every row it matches, and the block would never see an empty batch if the statement keeps matching rows",
+            "limit the statement to `:batch_size` rows not yet done, e.g. `WHERE id IN (SELECT id FROM t WHERE col IS NULL LIMIT :batch_size)`",
+        );
     }
 }

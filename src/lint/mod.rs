@@ -127,6 +127,33 @@ fn destructive(w: &[String]) -> Option<&'static str> {
     None
 }
 
+/// Why a batch block (or a `:batch_size` outside one) cannot run as
+/// written, if it cannot (SPEC §13).
+fn batch_error(
+    m: &Migration,
+    stmt: &crate::migration::split::Statement<'_>,
+    w: &[String],
+) -> Option<String> {
+    let placeholder = stmt.code().contains(crate::migration::BATCH_SIZE);
+    if crate::migration::Batch::of(stmt.leading_comments()).is_none() {
+        return placeholder.then(|| {
+            "`:batch_size` outside a batch block: put `-- braid:batch` on the line before the statement".to_owned()
+        });
+    }
+    if m.transactional {
+        return Some(format!(
+            "a batch block runs each batch in its own transaction, and revision `{}` runs in one: set `transactional = false` in its header",
+            m.id
+        ));
+    }
+    if !(starts(w, &["UPDATE"]) || starts(w, &["DELETE"])) {
+        return Some("`-- braid:batch` must come before one UPDATE or DELETE".to_owned());
+    }
+    (!placeholder).then(|| {
+        "a batch statement needs `:batch_size` where the batch's row limit goes (e.g. `LIMIT :batch_size`): without it the block runs the whole statement again and again".to_owned()
+    })
+}
+
 fn lint_section(m: &Migration, direction: Direction, lexer: Lexer, out: &mut Vec<Lint>) {
     let Some(section) = m.section(direction) else {
         return;
@@ -148,6 +175,15 @@ fn lint_section(m: &Migration, direction: Direction, lexer: Lexer, out: &mut Vec
                     "{what} cannot run inside a transaction, and revision `{}` runs in one: set `transactional = false` in its header",
                     m.id
                 ),
+            });
+        }
+        if let Some(message) = batch_error(m, &stmt, &w) {
+            out.push(Lint {
+                severity: Severity::Error,
+                revision: m.id.to_string(),
+                path: m.path.clone(),
+                line: stmt.line,
+                message,
             });
         }
         if direction == Direction::Up

@@ -204,6 +204,9 @@ pub struct Ctx<'a> {
     pub index: usize,
     /// Column types on the database (`table` → `column` → type), when read.
     pub columns: &'a HashMap<String, HashMap<String, String>>,
+    /// A `-- braid:batch` mark before the statement: whether the statement
+    /// has its `:batch_size` placeholder.
+    pub batch: Option<bool>,
 }
 
 impl Ctx<'_> {

@@ -13,6 +13,7 @@ use crate::graph::Node;
 use crate::history::History;
 use crate::migration::Migration;
 use crate::migration::split::{Statement, split};
+use crate::migration::{BATCH_SIZE, Batch};
 use crate::revision::Direction;
 
 use super::Severity;
@@ -133,7 +134,12 @@ impl<'h> Sections<'h> {
                     statements: statements
                         .into_iter()
                         .map(|s| {
-                            let r = read(s.code(), engine, lexer);
+                            // A batch block's placeholder stands for a number.
+                            let code = match Batch::of(s.leading_comments()) {
+                                Some(Ok(b)) => b.statement(s.code()),
+                                _ => s.code().to_owned(),
+                            };
+                            let r = read(&code, engine, lexer);
                             (s, r)
                         })
                         .collect(),
@@ -312,6 +318,7 @@ fn section(
             statements: stmts.len(),
             index,
             columns: &facts.columns,
+            batch: Batch::of(s.leading_comments()).map(|_| s.code().contains(BATCH_SIZE)),
         };
         let hits = rules::check(r, &ctx);
         // Marks on the lines before the statement.
