@@ -687,6 +687,36 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_come_from_the_database_section() {
+        let s = resolve(&[], None).unwrap();
+        assert_eq!(s.timeouts, Timeouts::default());
+        assert_eq!(s.timeouts.lock_retries, DEFAULT_LOCK_RETRIES);
+        let file =
+            "[database]\nlock_timeout = \"2s\"\nlock_retries = 7\nstatement_timeout = \"15m\"\n";
+        let s = resolve(&[], Some(file)).unwrap();
+        assert_eq!(
+            s.timeouts,
+            Timeouts {
+                lock: Some(Duration::from_secs(2)),
+                lock_retries: 7,
+                statement: Some(Duration::from_secs(900)),
+            }
+        );
+        match resolve(&[], Some("[database]\nlock_timeout = \"2 parsecs\"\n")) {
+            Err(ConfigError::Invalid {
+                line,
+                column,
+                message,
+                ..
+            }) => {
+                assert_eq!((line, column), (2, 16));
+                assert!(message.contains("expected a duration such as"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn engine_directories_join_for_their_engine_only() {
         let file = "[migrations]\ndirectories = [\"m\"]\n[migrations.engine_directories]\npostgres = [\"m-pg\"]\n";
         let s = resolve(&[], Some(file)).unwrap();

@@ -699,3 +699,68 @@ fn braid_flags_every_statement_squawk_flags_under_a_shared_rule() {
         "squawk flagged {compared} statements under shared rules"
     );
 }
+
+#[test]
+fn batch_blocks_are_checked_by_lint_and_before_a_run() {
+    let good = "-- braid:batch size=100\nUPDATE users SET email = lower(email) WHERE id IN (SELECT id FROM users WHERE email <> lower(email) LIMIT :batch_size);";
+    let outside = "-- transactional = false";
+    for engine in [PG, MY, LITE] {
+        let r = run_with(engine, None, outside, good);
+        assert!(r.findings.is_empty(), "{engine:?}: {:?}", r.findings);
+        assert!(
+            r.unparsed.is_empty(),
+            "{engine:?}: the placeholder stands for a number: {:?}",
+            r.unparsed
+        );
+    }
+    let flagged = |extra: &str, up: &str, words: &str| {
+        let r = run_with(PG, None, extra, up);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "unbatched-backfill" && f.message.contains(words))
+            .unwrap_or_else(|| panic!("`{up}` not flagged with `{words}`: {:?}", r.findings));
+        assert_eq!(f.severity, Severity::Error);
+        // The run refuses it before anything runs, and `check` says so.
+        let p = project(extra, up);
+        let r = p.run(&["upgrade", "heads"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("cannot run as written; nothing was run"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(p.run(&["current"]).stdout.trim(), "");
+    };
+    flagged("", good, "runs in one transaction");
+    flagged(
+        outside,
+        &good.replace(":batch_size", "100"),
+        "without `:batch_size`",
+    );
+    flagged(
+        outside,
+        "-- braid:batch\nCREATE INDEX ix ON users (email);",
+        "before one UPDATE or DELETE",
+    );
+    // A placeholder without a mark is refused by the run.
+    let p = project(
+        outside,
+        "DELETE FROM users WHERE id IN (SELECT id FROM users LIMIT :batch_size);",
+    );
+    let r = p.run(&["upgrade", "heads"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("`:batch_size` outside a batch block"),
+        "{}",
+        r.stderr
+    );
+    // A whole-table UPDATE points to batch blocks.
+    let r = run(PG, "UPDATE users SET email = lower(email);");
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "unbatched-backfill")
+        .unwrap();
+    assert!(f.fix.contains("-- braid:batch"), "{}", f.fix);
+}

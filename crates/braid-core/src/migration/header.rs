@@ -390,6 +390,56 @@ DROP TABLE users;
     }
 
     #[test]
+    fn timeouts_in_the_header() {
+        let text = "-- revision = \"a\"\n-- down_revisions = []\n-- lock_timeout = \"200ms\"\n-- lock_retries = 5\n-- statement_timeout = \"1m 30s\"\n-- braid:up\nSELECT 1;\n";
+        let m = parse(Path::new("m.sql"), text.as_bytes()).unwrap();
+        assert_eq!(m.lock_timeout, Some(std::time::Duration::from_millis(200)));
+        assert_eq!(m.lock_retries, Some(5));
+        assert_eq!(
+            m.statement_timeout,
+            Some(std::time::Duration::from_secs(90))
+        );
+        let m = parse(Path::new("m.sql"), GOOD.as_bytes()).unwrap();
+        assert_eq!(
+            (m.lock_timeout, m.lock_retries, m.statement_timeout),
+            (None, None, None)
+        );
+
+        let e = err(
+            "-- revision = \"a\"\n-- down_revisions = []\n-- lock_timeout = \"soon\"\n-- braid:up\n",
+        );
+        assert_eq!((e.line, e.column), (Some(3), Some(19)));
+        assert!(
+            e.message
+                .starts_with("invalid `lock_timeout`: expected a duration such as \"200ms\""),
+            "{e}"
+        );
+        let e =
+            err("-- revision = \"a\"\n-- down_revisions = []\n-- lock_retries = -1\n-- braid:up\n");
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("from 0 up, found -1"), "{e}");
+        let e = err(
+            "-- revision = \"a\"\n-- down_revisions = []\n-- statement_timeout = \"-5s\"\n-- braid:up\n",
+        );
+        assert!(e.message.contains("zero or more"), "{e}");
+    }
+
+    #[test]
+    fn batch_marks_are_checked_where_they_are() {
+        let ok = "-- revision = \"a\"\n-- down_revisions = []\n-- transactional = false\n-- braid:up\n-- braid:batch size=10 pause=5ms\nDELETE FROM t WHERE id IN (SELECT id FROM t LIMIT :batch_size);\n";
+        assert!(parse(Path::new("m.sql"), ok.as_bytes()).is_ok());
+        let e = err(&ok.replace("size=10", "size=0"));
+        assert_eq!(e.line, Some(5));
+        assert!(
+            e.message
+                .starts_with("invalid `-- braid:batch`: `size` must be a number of rows above 0"),
+            "{e}"
+        );
+        let e = err(&ok.replace("pause=5ms", "every=5ms"));
+        assert!(e.message.contains("unknown `every=5ms`"), "{e}");
+    }
+
+    #[test]
     fn parses_the_spec_example() {
         let m = parse(Path::new("m.sql"), GOOD.as_bytes()).unwrap();
         assert_eq!(m.id.as_str(), "859efdfc3f9f");
