@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check package-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet bench-lint run clean services \
+.PHONY: build install man test alembic-check release-check package-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet bench-lint bench-backfill run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -113,7 +113,11 @@ fuzz:
 
 ## bench: criterion benchmarks (graph load/validate/heads/plan, offline SQL)
 bench:
-	$(CARGO) bench
+	$(CARGO) bench --bench graph
+
+## bench-backfill: 1,000,000 PostgreSQL rows backfilled by one UPDATE and by a batch block, a writer timed
+bench-backfill: services
+	$(CARGO) bench --bench backfill
 
 ## bench-schema: braid schema against pg_dump --schema-only on 500 tables
 bench-schema: build

@@ -112,7 +112,7 @@ fn batch_block(read: &Read, ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
     if ctx.batch == Some(false) {
         flag(
             "a batch statement without `:batch_size`: each batch would change every row it matches, and the block would never see an empty batch if the statement keeps matching rows",
-            "limit the statement to `:batch_size` rows not yet done, e.g. `WHERE id IN (SELECT id FROM t WHERE col IS NULL LIMIT :batch_size)`",
+            "limit the statement to `:batch_size` rows not yet done, e.g. `WHERE id = ANY(ARRAY(SELECT id FROM t WHERE col IS NULL LIMIT :batch_size))` (PostgreSQL) or `WHERE col IS NULL LIMIT :batch_size` (MySQL)",
         );
     }
 }
