@@ -260,6 +260,9 @@ pub enum ExecuteError {
         source: DbError,
         /// Whether the revision's changes were rolled back.
         rolled_back: bool,
+        /// Whether a rerun of the unchanged file continues at the failed
+        /// statement (a `transactional = false` revision, SPEC §13).
+        resumable: bool,
         /// Revisions this run completed before the failure.
         completed: Vec<String>,
     },
@@ -570,9 +573,10 @@ async fn locked(
     }
 }
 
-/// Whether a step that stopped halfway can be continued: a revision with
-/// `transactional = false` whose file is unchanged since it started.
-fn resumable(h: &History, row: &HistoryRow) -> bool {
+/// Whether a step that stopped halfway can be continued by a rerun: a
+/// revision with `transactional = false` whose file is unchanged since it
+/// started (SPEC §13).
+pub fn resumable(h: &History, row: &HistoryRow) -> bool {
     let Some(n) = h.graph.node(&row.revision) else {
         return false;
     };
@@ -888,6 +892,7 @@ async fn run_step_inner(
             statement: stmt.text.to_owned(),
             source,
             rolled_back,
+            resumable: !rolled_back && !m.transactional,
             completed: outcome.completed(),
         }
     };

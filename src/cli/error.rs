@@ -177,6 +177,7 @@ impl From<ExecuteError> for CommandError {
                 statement,
                 source,
                 rolled_back,
+                resumable,
                 completed,
                 revision,
                 ..
@@ -199,6 +200,10 @@ impl From<ExecuteError> for CommandError {
                 if rolled_back {
                     c.hint(format!(
                         "`{revision}` was rolled back; the database is at the last revision that succeeded ({state})"
+                    ))
+                } else if resumable {
+                    c.hint(format!(
+                        "`{revision}` runs outside a transaction: the statements before this one completed and are recorded ({state}); fix the cause and run the command again, unchanged file, to continue at this statement, or settle it by hand with `braid resolve {revision} --applied` or `--reverted`"
                     ))
                 } else {
                     c.hint(format!(

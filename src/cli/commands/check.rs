@@ -215,10 +215,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
                 "revision {} stopped halfway ({} started {}, status {})",
                 b.revision, b.direction, b.started_at, b.status
             ));
-            hints.push(format!(
-                "fix the database by hand, then `braid resolve {} --applied` or `--reverted`",
-                b.revision
-            ));
+            hints.push(if braid::execute::resumable(&h, b) {
+                format!(
+                    "its file is unchanged: `braid upgrade` continues {} at the first statement it did not complete (or settle it by hand with `braid resolve {} --applied` or `--reverted`)",
+                    b.revision, b.revision
+                )
+            } else {
+                format!(
+                    "fix the database by hand, then `braid resolve {} --applied` or `--reverted`",
+                    b.revision
+                )
+            });
         }
         database = json!({
             "url": ctx.settings.url.to_string(),
