@@ -67,22 +67,31 @@ load braid_bench_old "$work/old.sql"
 load braid_bench_new "$work/new.sql"
 load_s=$(echo "$(date +%s.%N) - $start" | bc -l)
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-time_of() {
+time_of() { # time_of OK_CODES CMD…: median seconds; an exit code not in OK_CODES ("0" or "0 2") stops the bench
+  local ok=$1
+  shift
   for _ in $(seq 1 "$runs"); do
-    local start end
+    local start end code=0
     start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || true
+    "$@" >/dev/null 2>"$work/time_of.err" || code=$?
     end=$(date +%s.%N)
+    if ! [[ " $ok " == *" $code "* ]]; then
+      { echo "$* exited $code:"; tail -5 "$work/time_of.err"; } >&2
+      return 1
+    fi
     echo "$end - $start" | bc -l
   done | median
 }
 export DATABASE_URL="$server/postgres" DATABASE_SCHEMA=bench
 (cd "$work" && "$braid" --config /dev/null diff old.sql new.sql > braid.sql)
-"$venv/bin/migra" --unsafe --schema bench "${server/postgres:/postgresql:}/braid_bench_old" "${server/postgres:/postgresql:}/braid_bench_new" > "$work/migra.sql" || true
+# migra exits 2 when it found differences (there are 50), 0 when none.
+code=0
+"$venv/bin/migra" --unsafe --schema bench "${server/postgres:/postgresql:}/braid_bench_old" "${server/postgres:/postgresql:}/braid_bench_new" > "$work/migra.sql" || code=$?
+[ "$code" = 2 ] || { echo "migra exited $code, expected 2 (differences found)" >&2; exit 1; }
 (cd "$work" && "$braid" --config /dev/null diff "$server/braid_bench_old" "$server/braid_bench_new" > braid_db.sql)
-braid_s=$(cd "$work" && time_of "$braid" --config /dev/null diff old.sql new.sql)
-braid_db_s=$(cd "$work" && time_of "$braid" --config /dev/null diff "$server/braid_bench_old" "$server/braid_bench_new")
-migra_s=$(time_of "$venv/bin/migra" --unsafe --schema bench "${server/postgres:/postgresql:}/braid_bench_old" "${server/postgres:/postgresql:}/braid_bench_new")
+braid_s=$(cd "$work" && time_of 0 "$braid" --config /dev/null diff old.sql new.sql)
+braid_db_s=$(cd "$work" && time_of 0 "$braid" --config /dev/null diff "$server/braid_bench_old" "$server/braid_bench_new")
+migra_s=$(time_of 2 "$venv/bin/migra" --unsafe --schema bench "${server/postgres:/postgresql:}/braid_bench_old" "${server/postgres:/postgresql:}/braid_bench_new")
 # Does each output, applied to the old schema, give the new one?
 reaches() {
   load braid_bench_apply "$work/old.sql"

@@ -46,13 +46,27 @@ timed() { # timed LABEL CMD…: seconds and peak RSS
   local label=$1 start end
   shift
   start=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$work/rss" "$@" >/dev/null 2>&1 || true
+  # A failed run is no figure: its output is shown and the bench stops.
+  /usr/bin/time -f "%M" -o "$work/rss" "$@" >"$work/out" 2>&1 \
+    || { echo "$label failed:" >&2; tail -20 "$work/out" >&2; exit 1; }
   end=$(date +%s.%N)
   printf '| %s | %.2f s | %d MiB |\n' "$label" "$(echo "$end - $start" | bc -l)" "$(( $(tail -1 "$work/rss") / 1024 ))"
 }
 cd "$work"
 printf '| %d schemas × %d revisions | time | peak memory |\n| --- | ---: | ---: |\n' "$tenants" "$revisions"
 timed "braid fleet upgrade heads --jobs 8 (fresh)" "$braid" fleet upgrade heads --jobs 8 -q
+# Every tenant at the head, as braid's own tables record it.
+head=$("$braid" heads | awk '{print $1}')
+at_head() { # at_head DATABASE: how many tenant schemas record the head
+  psql_ "$1" -c "SELECT count(*) FROM pg_namespace n WHERE n.nspname LIKE 'tenant\_%' AND to_regclass(quote_ident(n.nspname) || '.braid_version') IS NOT NULL" >/dev/null
+  local n=0 s
+  for s in $(psql_ "$1" -c "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\_%'"); do
+    [ "$(psql_ "$1" -c "SELECT string_agg(version_num, ',') FROM \"$s\".braid_version")" = "$head" ] && n=$((n + 1))
+  done
+  echo "$n"
+}
+done_a=$(at_head braid_fleet_a)
+[ "$done_a" = "$((10#$tenants))" ] || { echo "braid fleet left $((10#$tenants - done_a)) of $tenants schemas short of $head" >&2; exit 1; }
 timed "braid fleet upgrade heads --jobs 8 (nothing to do)" "$braid" fleet upgrade heads --jobs 8 -q
 timed "braid fleet status" "$braid" fleet status -q
 start=$(date +%s.%N)
@@ -60,6 +74,8 @@ for i in $(seq -w 1 "$tenants"); do
   DATABASE_URL="$server/braid_fleet_b" DATABASE_SCHEMA="tenant_$i" "$braid" upgrade heads -q
 done
 printf '| shell loop of braid upgrade heads per schema (fresh) | %.2f s | |\n' "$(echo "$(date +%s.%N) - $start" | bc -l)"
+done_b=$(at_head braid_fleet_b)
+[ "$done_b" = "$((10#$tenants))" ] || { echo "the shell loop left $((10#$tenants - done_b)) of $tenants schemas short of $head" >&2; exit 1; }
 alembic_recipe() {
   seq -w 1 "$tenants" | sed 's/^/tenant_/' \
     | xargs -P8 -I{} "$alembic" -x tenant={} upgrade heads >/dev/null 2>"$work/alembic.err" \

@@ -327,8 +327,9 @@ fn bad_alembic_projects_are_named_and_nothing_is_written() {
     rev("c.py", "revision = 'c1'\ndown_revision = ('b1'\n");
     let r = run(&[]);
     assert_eq!(r.code, 1);
+    // Named where the bracket opens (line 2), as Python names it.
     assert!(
-        r.stderr.contains("c.py:2: a bracket is not closed") || r.stderr.contains("c.py:"),
+        r.stderr.contains("error: a bracket is not closed\n") && r.stderr.contains("c.py:2\n"),
         "{}",
         r.stderr
     );

@@ -208,6 +208,9 @@ fn a_lock_timeout_keeps_readers_moving_and_retries_until_the_holder_is_gone() {
         // tries again until the holder has committed.
         let header = format!("-- lock_timeout = \"{timeout}\"\n-- lock_retries = 10");
         let (run, bounded, holder) = alter_behind_a_holder(&s, "bounded", &header, hold);
+        eprintln!(
+            "{engine:?}: a reader's longest wait behind the ALTER: {queued:?} without lock_timeout, {bounded:?} with {timeout} (the holder kept its lock {hold:?})"
+        );
         assert_eq!(run.code, 0, "{engine:?}: {}", run.stderr);
         assert!(
             bounded < bound,
@@ -604,6 +607,9 @@ fn a_batch_block_backfills_every_row_once_while_writers_go_on_and_continues_afte
         let rate = number("batches (").max(1.0);
         assert!(rows > 0.0 && batches >= 2.0, "{engine:?}: {summary}");
         let batch = Duration::from_secs_f64(rows / rate / batches);
+        eprintln!(
+            "{engine:?}: {summary}; a writer's longest wait {longest:?} over {writes} writes"
+        );
         assert!(
             writes > 10,
             "{engine:?}: the writer should have kept writing ({writes} writes)"

@@ -431,7 +431,7 @@ fn the_example_history_verifies_clean_on_sqlite_and_postgres() {
         ));
         db.project.write("braid.toml", &toml);
         let r = db.ok(&["verify"]);
-        let checked = if engine == Engine::Postgres { 10 } else { 7 };
+        let checked = if engine == Engine::Postgres { 11 } else { 7 };
         assert!(
             r.stderr.contains(&format!(
                 "{checked} revisions checked: 0 not restored, 0 failed, 0 irreversible"
@@ -1058,11 +1058,25 @@ fn two_databases_are_diffed_and_the_script_proven() {
         r.stdout
     );
     assert!(r.stderr.contains("may fail"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "proving the script on a copy of database {a}, its rows emptied"
+        )),
+        "{}",
+        r.stderr
+    );
     // Someone connected to the first database: no copy, the same answer.
     let held = rt();
     let busy = held.block_on(sqlx::PgConnection::connect(&url_a)).unwrap();
     let again = p.run(&["diff", &url_a, &url_b]);
     assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.contains(&format!(
+            "proving the script on database {a}'s schema rebuilt from SQL: it could not be copied"
+        )) && again.stderr.contains("other sessions are connected"),
+        "{}",
+        again.stderr
+    );
     assert_eq!(again.stdout, r.stdout);
     held.block_on(busy.close()).unwrap();
     // Applied to the first (its row given a name), nothing is left to do.

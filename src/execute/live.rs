@@ -57,7 +57,7 @@ pub(super) fn with_holders(mut e: DbError, retries: u32, holders: &[String]) -> 
         e.message,
         if retries == 1 { "y" } else { "ies" },
         if holders.is_empty() {
-            "no session holds a lock on its tables any more".to_owned()
+            "no other session holds a lock on the tables it names now".to_owned()
         } else {
             holders.join("; ")
         }

@@ -133,6 +133,8 @@ fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
     let b = src.as_bytes();
     let mut out: Vec<Token> = Vec::new();
     let (mut i, mut line, mut depth) = (0usize, 1usize, 0i32);
+    // The lines where the brackets still open were opened.
+    let mut opened: Vec<usize> = Vec::new();
     let mut line_start = true;
     let mut margin = true;
     while i < b.len() {
@@ -246,8 +248,14 @@ fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
             continue;
         }
         match c {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => depth -= 1,
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                opened.push(line);
+            }
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                opened.pop();
+            }
             _ => {}
         }
         let tok = match c {
@@ -286,8 +294,9 @@ fn tokenize(src: &str) -> Result<Vec<Token>, PyError> {
         i += 1;
     }
     if depth > 0 {
+        // Where the bracket was opened, as Python says it.
         return Err(PyError {
-            line,
+            line: opened.last().copied().unwrap_or(line),
             message: "a bracket is not closed".into(),
         });
     }

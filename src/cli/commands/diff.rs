@@ -291,8 +291,23 @@ pub async fn scripts(
             // A copy of the database itself where the server allows it
             // (nobody else connected, the same server), its rows emptied:
             // the proof runs on empty tables. Else its SQL form.
+            // Which way the proof went is said: the two ways prove
+            // different things (the copy has the database's own objects).
             let copy = match &from.template {
-                Some(name) => Scratch::on(&ctx.settings, dev_url, Some(name)).await.ok(),
+                Some(name) => match Scratch::on(&ctx.settings, dev_url, Some(name)).await {
+                    Ok(copy) => {
+                        ctx.note(&format!(
+                            "proving the script on a copy of database {name}, its rows emptied"
+                        ));
+                        Some(copy)
+                    }
+                    Err(e) => {
+                        ctx.note(&format!(
+                            "proving the script on database {name}'s schema rebuilt from SQL: it could not be copied ({e})"
+                        ));
+                        None
+                    }
+                },
                 None => None,
             };
             // Filed before anything can fail on it: the caller drops it.
