@@ -779,7 +779,7 @@ fn postgres_tls_parameters_in_the_url_work() {
     s.ok(&["--url", &verify, "upgrade", "heads"]);
     assert_eq!(s.scalar("SELECT COUNT(*) FROM tls_seen WHERE ssl"), 1);
     // …and against another authority fails clearly, changing nothing.
-    let other = s.project.write("other-ca.pem", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUBogus0000000000000000000000000wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n");
+    let other = other_authority(&s);
     let wrong = format!(
         "{}{sep}sslmode=verify-full&sslrootcert={}",
         base.replace("127.0.0.1", "localhost"),
@@ -788,6 +788,34 @@ fn postgres_tls_parameters_in_the_url_work() {
     let r = s.braid(&["--url", &wrong, "current"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("cannot connect to"), "{}", r.stderr);
+    // Refused for who signed the server's certificate, not for a file
+    // that does not read.
+    assert!(
+        r.stderr.contains("invalid peer certificate: UnknownIssuer"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A real certificate authority that did not sign the servers'
+/// certificates (made with openssl, as scripts/services.sh makes theirs).
+fn other_authority(s: &Scratch) -> std::path::PathBuf {
+    let dir = s.project.path();
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=braid tests: another authority"])
+        .arg("-keyout")
+        .arg(dir.join("other-ca.key"))
+        .arg("-out")
+        .arg(dir.join("other-ca.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "openssl could not make a certificate");
+    dir.join("other-ca.pem")
 }
 
 #[test]
@@ -823,7 +851,7 @@ fn mysql_tls_parameters_in_the_url_work() {
         1
     );
     // Another authority: a clear failure, nothing changed.
-    let other = s.project.write("other-ca.pem", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUBogus0000000000000000000000000wCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n");
+    let other = other_authority(&s);
     let wrong = format!(
         "{}?ssl-mode=verify_identity&ssl-ca={}",
         s.url.replace("127.0.0.1", "localhost"),
@@ -832,6 +860,11 @@ fn mysql_tls_parameters_in_the_url_work() {
     let r = s.braid(&["--url", &wrong, "downgrade", "base"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("cannot connect to"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("invalid peer certificate: UnknownIssuer"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(s.current(), ["r1"]);
 }
 

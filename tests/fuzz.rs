@@ -75,25 +75,22 @@ proptest! {
 
     #[test]
     fn graphs_from_arbitrary_headers_never_panic(
-        files in prop::collection::vec(
-            ("[a-c][0-9]", prop::collection::vec("[a-c][0-9]", 0..3), prop::collection::vec("[a-c][0-9]", 0..2), prop::collection::vec("[a-c][0-9]|lab", 0..2)),
-            0..12,
-        ),
-        target in "[a-c0-9@+-]{1,6}|heads|head|base",
+        (texts, corrupted) in graph_files(),
+        target in targets(),
     ) {
         let mut migrations = Vec::new();
-        for (i, (id, parents, deps, labels)) in files.iter().enumerate() {
-            let q = |v: &Vec<String>| v.iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(", ");
-            let text = format!(
-                "-- revision = \"{id}\"\n-- down_revisions = [{}]\n-- depends_on = [{}]\n-- branch_labels = [{}]\n-- braid:up\n",
-                q(parents), q(deps), q(labels)
-            );
-            if let Ok(m) = parse(Path::new(&format!("{i}.sql")), text.as_bytes()) {
-                migrations.push(m);
-            }
+        for (i, text) in texts.iter().enumerate() {
+            let m = parse(Path::new(&format!("{i}.sql")), text.as_bytes());
+            prop_assert!(m.is_ok(), "{text}: {:?}", m.err());
+            migrations.push(m.unwrap());
         }
+        let count = migrations.len();
         match braid::history::History::from_migrations(migrations) {
             Ok(h) => {
+                prop_assert!(corrupted.is_none(), "a {:?} graph was accepted", corrupted);
+                // From nothing, `heads` applies every revision once.
+                let all = braid::plan::upgrade(&h.graph, &[], &braid::target::Target::heads()).unwrap();
+                prop_assert_eq!(all.steps.len(), count);
                 if let Ok(t) = braid::target::parse(&target) {
                     let heads = h.graph.heads();
                     let _ = braid::plan::upgrade(&h.graph, &[], &t);
@@ -103,6 +100,7 @@ proptest! {
                 let _ = Graph::newest_first(&h.graph);
             }
             Err(braid::history::HistoryError::Graph(problems)) => {
+                prop_assert!(corrupted.is_some(), "a valid graph was refused: {:?}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>());
                 prop_assert!(!problems.is_empty());
                 for p in problems {
                     prop_assert!(!p.paths.is_empty(), "every problem names a file: {}", p);
@@ -111,4 +109,124 @@ proptest! {
             Err(e) => prop_assert!(false, "unexpected error {}", e),
         }
     }
+}
+
+/// How a generated graph was broken on purpose.
+#[derive(Debug, Clone, Copy)]
+enum Corruption {
+    /// Two files declare the same revision.
+    DuplicateId,
+    /// A parent no file declares.
+    MissingParent,
+    /// The first revision made a child of the last: a cycle.
+    Cycle,
+    /// Two revisions carry the same branch label.
+    DuplicateLabel,
+}
+
+/// Files of a graph valid by construction (each revision's parents and
+/// dependencies come before it, labels are unique), of which about one
+/// in five is then broken in one of [`Corruption`]'s ways.
+fn graph_files() -> impl Strategy<Value = (Vec<String>, Option<Corruption>)> {
+    let node = (
+        any::<u8>(),
+        any::<u8>(),
+        any::<u8>(),
+        prop::bool::weighted(0.3),
+    );
+    (
+        prop::collection::vec(node, 1..14),
+        prop_oneof![
+            8 => Just(None),
+            1 => Just(Some(Corruption::DuplicateId)),
+            1 => Just(Some(Corruption::MissingParent)),
+            1 => Just(Some(Corruption::Cycle)),
+            1 => Just(Some(Corruption::DuplicateLabel)),
+        ],
+    )
+        .prop_map(|(nodes, corruption)| {
+            let n = nodes.len();
+            let mut parents: Vec<Vec<String>> = Vec::new();
+            let mut deps: Vec<Vec<String>> = Vec::new();
+            let mut labels: Vec<Vec<String>> = Vec::new();
+            for (i, (a, b, d, labelled)) in nodes.iter().enumerate() {
+                let mut p = Vec::new();
+                if i > 0 {
+                    // One parent mostly, two (a merge) sometimes, none (another base) rarely.
+                    let first = usize::from(*a) % i;
+                    match b % 8 {
+                        0 => {}
+                        1 | 2 if i > 1 => {
+                            p.push(format!("r{first}"));
+                            let second = usize::from(*b) % i;
+                            if second != first {
+                                p.push(format!("r{second}"));
+                            }
+                        }
+                        _ => p.push(format!("r{first}")),
+                    }
+                }
+                let mut dep = Vec::new();
+                if i > 1 && d % 5 == 0 {
+                    dep.push(format!("r{}", usize::from(*d) % (i - 1)));
+                }
+                parents.push(p);
+                deps.push(dep);
+                labels.push(if *labelled { vec![format!("lab{i}")] } else { Vec::new() });
+            }
+            let mut ids: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+            let corruption = match corruption {
+                Some(Corruption::DuplicateId) if n > 1 => {
+                    ids[n - 1] = ids[0].clone();
+                    corruption
+                }
+                Some(Corruption::MissingParent) => {
+                    parents[n - 1].push("gone".into());
+                    corruption
+                }
+                Some(Corruption::Cycle) if n > 1 => {
+                    parents[0].push(format!("r{}", n - 1));
+                    parents[n - 1] = vec!["r0".into()];
+                    corruption
+                }
+                Some(Corruption::DuplicateLabel) if n > 1 => {
+                    labels[0] = vec!["twice".into()];
+                    labels[n - 1] = vec!["twice".into()];
+                    corruption
+                }
+                _ => None,
+            };
+            let q = |v: &Vec<String>| v.iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(", ");
+            let texts = (0..n)
+                .map(|i| {
+                    format!(
+                        "-- revision = \"{}\"\n-- down_revisions = [{}]\n-- depends_on = [{}]\n-- branch_labels = [{}]\n-- braid:up\n",
+                        ids[i],
+                        q(&parents[i]),
+                        q(&deps[i]),
+                        q(&labels[i])
+                    )
+                })
+                .collect();
+            (texts, corruption)
+        })
+}
+
+/// Targets as users write them: ids, prefixes, labels, `LABEL@REV`,
+/// relative steps, and noise.
+fn targets() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("heads".to_owned()),
+        Just("head".to_owned()),
+        Just("base".to_owned()),
+        "r[0-9]{1,2}",
+        "r",
+        "[+-][1-3]",
+        "r[0-9]{1,2}[+-][1-3]",
+        "lab[0-9]{1,2}@head",
+        "lab[0-9]{1,2}@r[0-9]{1,2}",
+        "lab[0-9]{1,2}@[+-][1-3]",
+        "lab[0-9]{1,2}",
+        "[a-c0-9@+-]{1,6}",
+    ]
 }

@@ -1,28 +1,31 @@
 //! Property tests over random DAGs: plans are valid topological orders,
 //! `upgrade heads` then `downgrade base` ends empty, and an upgrade undone
-//! returns the starting heads.
+//! returns the starting heads; branch labels (`LABEL`, `LABEL@head`) and
+//! relative targets (`+N`, `-N`, `REV+N`) give valid plans that do what
+//! they say.
 
 use braid::graph::{Graph, Node, Record};
 use braid::plan::{self, Plan};
-use braid::revision::{Direction, RevisionId};
+use braid::revision::{BranchLabel, Direction, RevisionId};
 use braid::target;
 use proptest::prelude::*;
 
 /// A random DAG: revision i picks up to two parents and maybe one
-/// dependency among earlier revisions. `tree` keeps one parent and no
-/// dependencies.
+/// dependency among earlier revisions, and about one in four carries a
+/// branch label `lab{i}`. `tree` keeps one parent and no dependencies.
 fn dag(max: usize, tree: bool) -> impl Strategy<Value = Vec<Record>> {
     prop::collection::vec(
         (
             prop::collection::vec(any::<prop::sample::Index>(), 0..=2),
             prop::option::weighted(0.2, any::<prop::sample::Index>()),
             0u8..10,
+            prop::bool::weighted(0.25),
         ),
         1..max,
     )
     .prop_map(move |specs| {
         let mut records: Vec<Record> = Vec::new();
-        for (i, (parents, dep, base_roll)) in specs.into_iter().enumerate() {
+        for (i, (parents, dep, base_roll, labelled)) in specs.into_iter().enumerate() {
             let id = RevisionId::new(format!("r{i:03}")).unwrap();
             let mut ps: Vec<RevisionId> = Vec::new();
             if i > 0 && base_roll > 0 {
@@ -48,7 +51,11 @@ fn dag(max: usize, tree: bool) -> impl Strategy<Value = Vec<Record>> {
                 id,
                 parents: ps,
                 depends_on: deps,
-                labels: Vec::new(),
+                labels: if labelled {
+                    vec![BranchLabel::new(format!("lab{i}")).unwrap()]
+                } else {
+                    Vec::new()
+                },
             });
         }
         records
@@ -213,5 +220,57 @@ proptest! {
         replay(&g, &down);
         prop_assert_eq!(down.after, vec![h]);
         prop_assert_eq!(down.steps.len(), up.steps.len());
+    }
+
+    #[test]
+    fn label_targets_give_valid_plans_that_apply_the_labelled_branch(
+        records in dag(40, false),
+        label_pick in any::<prop::sample::Index>(),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 0..3),
+    ) {
+        let g = Graph::build(&records).unwrap();
+        let labelled: Vec<(usize, &Record)> = records.iter().enumerate().filter(|(_, r)| !r.labels.is_empty()).collect();
+        prop_assume!(!labelled.is_empty());
+        let (i, r) = labelled[label_pick.index(labelled.len())];
+        let label = r.labels[0].to_string();
+        let node = g.node(r.id.as_str()).unwrap();
+        let current = random_state(&g, &picks);
+        for text in [label.clone(), format!("{label}@head")] {
+            let t = target::parse(&text).unwrap();
+            // Several heads above the label: ambiguous, refused, as in Alembic.
+            let Ok(p) = plan::upgrade(&g, &current, &t) else { continue };
+            let after = replay(&g, &p);
+            prop_assert!(after[node.index()], "{} leaves lab{} (r{:03}) unapplied", text, i, i);
+            // Nothing off the label's branch is applied, beyond what was.
+            let before = plan::applied_set(&g, &current);
+            let branch = g.descendants([node], true);
+            let reach = g.ancestors((0..g.len()).filter(|k| after[*k] && branch[*k]).map(|k| g.sorted_nodes().iter().copied().find(|n| n.index() == k).unwrap()), true);
+            for k in 0..g.len() {
+                prop_assert!(!after[k] || before[k] || reach[k], "{} applied a revision off its branch", text);
+            }
+        }
+    }
+
+    #[test]
+    fn relative_targets_move_exactly_n_steps_in_a_tree(
+        records in dag(30, true),
+        start_pick in any::<prop::sample::Index>(),
+        n in 1usize..4,
+    ) {
+        let g = Graph::build(&records).unwrap();
+        let h = g.sorted_nodes()[start_pick.index(g.len())];
+        let forms = [format!("+{n}"), format!("{}+{n}", g.id(h))];
+        for text in forms {
+            let t = target::parse(&text).unwrap();
+            // Branching within n steps is ambiguous; running past a head
+            // is an error. Otherwise: exactly n steps up.
+            let Ok(up) = plan::upgrade(&g, &[h], &t) else { continue };
+            replay(&g, &up);
+            prop_assert_eq!(up.steps.len(), n, "{} from {}", text, g.id(h));
+            // And `-n` comes back.
+            let down = plan::downgrade(&g, &up.after, &target::parse(&format!("-{n}")).unwrap()).unwrap();
+            replay(&g, &down);
+            prop_assert_eq!(down.after.clone(), vec![h], "{} then -{}", text, n);
+        }
     }
 }

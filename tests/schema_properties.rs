@@ -4,7 +4,8 @@
 //! schemas diff both ways: the up script turns the first into the second
 //! and the down script gives the first back. SQLite in memory (many cases)
 //! and PostgreSQL (fewer: each case resets two schemas on the real
-//! server). `PROPTEST_CASES` raises the SQLite count (`make fuzz`).
+//! server). `PROPTEST_CASES` raises both (`make fuzz`): SQLite runs that
+//! many cases, PostgreSQL a quarter of them (12 by default).
 
 mod common;
 
@@ -165,6 +166,14 @@ async fn diff_pair(a: &mut Db, b: &mut Db, old: &str, new: &str) -> Result<(), S
         })
 }
 
+/// PostgreSQL's case count: a quarter of `PROPTEST_CASES`, 12 without it.
+fn postgres_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse::<u32>().ok())
+        .map_or(12, |c| (c / 4).max(12))
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -213,7 +222,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(postgres_cases()))]
 
     #[test]
     fn random_postgres_schema_pairs_diff_both_ways(old in tables(), new in tables()) {
@@ -244,7 +253,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(postgres_cases()))]
 
     #[test]
     fn random_postgres_schemas_round_trip(t in tables()) {
