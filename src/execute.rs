@@ -933,6 +933,7 @@ async fn run_step_inner(
                 .iter()
                 .flat_map(|s| live::tables(engine, s.code()))
                 .collect();
+            all.sort();
             all.dedup();
             all
         };

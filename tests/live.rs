@@ -185,6 +185,21 @@ fn alter_behind_a_holder(
     })
 }
 
+/// How braid names the session `holder` that holds a lock on `t`.
+fn holder_named(engine: Engine, holder: i64) -> String {
+    match engine {
+        Engine::Postgres => format!("PostgreSQL backend {holder} (AccessShareLock on t"),
+        _ => format!("connection {holder} (a transaction open for"),
+    }
+}
+
+fn assert_names_holder(engine: Engine, stderr: &str, named: &str) {
+    assert!(
+        stderr.contains(named),
+        "{engine:?}: {named} not in {stderr}"
+    );
+}
+
 #[test]
 fn a_lock_timeout_keeps_readers_moving_and_retries_until_the_holder_is_gone() {
     for engine in [Engine::Postgres, Engine::Mysql] {
@@ -222,21 +237,12 @@ fn a_lock_timeout_keeps_readers_moving_and_retries_until_the_holder_is_gone() {
             "{engine:?}: {}",
             run.stderr
         );
-        let named = match engine {
-            Engine::Postgres => {
-                format!("held by PostgreSQL backend {holder} (AccessShareLock on t")
-            }
-            _ => format!("held by connection {holder} (a transaction open for"),
-        };
-        assert!(
-            run.stderr.contains(&named),
-            "{engine:?}: {named} not in {}",
-            run.stderr
+        assert_names_holder(
+            engine,
+            &run.stderr,
+            &format!("held by {}", holder_named(engine, holder)),
         );
         assert_eq!(s.current(), ["bounded"]);
-        // The session's settings were put back: a plain ALTER after it
-        // waits as long as it must (checked: the revision's own column exists).
-        assert_eq!(s.scalar("SELECT COUNT(bounded) + 1 FROM t"), 1);
     }
 }
 
@@ -297,15 +303,7 @@ fn exhausted_retries_fail_naming_the_holder_with_nothing_half_applied() {
             "{engine:?}: {}",
             run.stderr
         );
-        let named = match engine {
-            Engine::Postgres => format!("PostgreSQL backend {holder} (AccessShareLock on t"),
-            _ => format!("connection {holder} (a transaction open for"),
-        };
-        assert!(
-            run.stderr.contains(&named),
-            "{engine:?}: {named} not in {}",
-            run.stderr
-        );
+        assert_names_holder(engine, &run.stderr, &holder_named(engine, holder));
         assert_eq!(s.current(), ["start"]);
         assert!(!s.has_table("side"));
         // Nothing of the ALTER either.
@@ -625,5 +623,68 @@ fn a_batch_block_backfills_every_row_once_while_writers_go_on_and_continues_afte
                 .as_str(),
         );
         assert_eq!(recorded as f64, rows, "{engine:?}");
+    }
+}
+
+/// The session's own lock and statement timeouts are what they were
+/// after a run that set them, in a transaction and outside one: an
+/// application that hands braid its connection gets it back unchanged.
+#[test]
+fn session_timeouts_are_put_back_after_a_run() {
+    for engine in [Engine::Postgres, Engine::Mysql] {
+        let s = Scratch::new(engine);
+        let header = "-- lock_timeout = \"1s\"\n-- statement_timeout = \"1m\"";
+        s.write(
+            "migrations/a.sql",
+            &migration("a", &[], header, "CREATE TABLE a (id integer);", None),
+        );
+        s.write(
+            "migrations/b.sql",
+            &migration(
+                "b",
+                &["a"],
+                &format!("{header}\n-- transactional = false"),
+                "CREATE TABLE b (id integer);\nCREATE TABLE c (id integer);",
+                None,
+            ),
+        );
+        let settings = common::settings(
+            &s.url,
+            (engine == Engine::Postgres).then_some(s.name.as_str()),
+        );
+        let history =
+            braid::history::History::load(&[s.project.path().join("migrations")]).unwrap();
+        rt().block_on(async {
+            let mut db = braid::db::Db::connect(&settings).await.unwrap();
+            // Values of the session's own, unlike braid's.
+            let (mine, check) = match engine {
+                Engine::Postgres => (
+                    "SET lock_timeout = '7s'; SET statement_timeout = '9s'",
+                    "DO $$ BEGIN IF current_setting('lock_timeout') <> '7s' OR current_setting('statement_timeout') <> '9s' \
+                     THEN RAISE EXCEPTION 'left at % and %', current_setting('lock_timeout'), current_setting('statement_timeout'); END IF; END $$",
+                ),
+                _ => (
+                    "SET SESSION lock_wait_timeout = 7, SESSION innodb_lock_wait_timeout = 8, SESSION max_statement_time = 9",
+                    "BEGIN NOT ATOMIC IF @@SESSION.lock_wait_timeout <> 7 OR @@SESSION.innodb_lock_wait_timeout <> 8 \
+                     OR @@SESSION.max_statement_time <> 9 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'timeouts left changed'; END IF; END",
+                ),
+            };
+            db.exec(mine).await.unwrap();
+            let heads = braid::target::Target::heads();
+            let out = braid::execute::run(
+                &mut db,
+                &history,
+                braid::execute::Request::Upgrade(&heads),
+                &braid::execute::Options::default(),
+                &mut braid::execute::Silent,
+            )
+            .await
+            .unwrap();
+            assert_eq!(out.steps.len(), 2);
+            db.exec(check)
+                .await
+                .unwrap_or_else(|e| panic!("{engine:?}: {}", e.message));
+            db.close().await;
+        });
     }
 }
