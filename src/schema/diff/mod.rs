@@ -326,13 +326,54 @@ fn model<'a>(
             m.views_dropped.push((name, v));
         }
     }
+    // A view over a view that goes (or is made again) goes too, and so on
+    // up: PostgreSQL refuses to drop a view others depend on, and MariaDB
+    // would leave them broken.
+    loop {
+        let more: Vec<(&'a str, &'a View)> = from
+            .views
+            .iter()
+            .filter(|(name, v)| {
+                !m.views_dropped.iter().any(|(n, _)| n == name)
+                    && m.views_dropped.iter().any(|(d, _)| mentions(v, d))
+            })
+            .map(|(n, v)| (n.as_str(), v))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        m.views_dropped.extend(more);
+    }
     for (name, v) in &to.views {
         let keep = from.views.contains_key(name) && !m.views_dropped.iter().any(|(n, _)| n == name);
         if !keep {
             m.views_created.push((name, v));
         }
     }
+    dependency_order(&mut m.views_dropped, true);
+    dependency_order(&mut m.views_created, false);
     m
+}
+
+/// Orders views so that each comes after the views its definition names
+/// (with `dependents_first`, before them), names breaking ties: views are
+/// created bottom up and dropped top down. The views a definition names
+/// are read from its text, which serves every engine (PostgreSQL's and
+/// MariaDB's stored definitions name what they select from); a cycle,
+/// which no engine allows, falls back to name order.
+pub(crate) fn dependency_order<'a>(views: &mut Vec<(&'a str, &'a View)>, dependents_first: bool) {
+    let mut left = std::mem::take(views);
+    left.sort_by_key(|v| v.0);
+    while !left.is_empty() {
+        let ready = left
+            .iter()
+            .position(|(n, v)| !left.iter().any(|(o, _)| o != n && mentions(v, o)))
+            .unwrap_or(0);
+        views.push(left.remove(ready));
+    }
+    if dependents_first {
+        views.reverse();
+    }
 }
 
 fn table_change<'a>(

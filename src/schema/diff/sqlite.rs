@@ -232,8 +232,8 @@ pub(super) fn render(m: &Model, s: &mut Script) {
             }
         }
     }
-    views_dropped.sort_by_key(|v| v.0);
-    views_created.sort_by_key(|v| v.0);
+    super::dependency_order(&mut views_dropped, true);
+    super::dependency_order(&mut views_created, false);
     if !rebuilt.is_empty() {
         s.push(Phase::Prelude, "PRAGMA foreign_keys = OFF");
         s.push(Phase::Postlude, "PRAGMA foreign_keys = ON");
