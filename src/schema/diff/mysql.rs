@@ -98,16 +98,19 @@ fn drop_constraint(table: &str, c: &Constraint) -> String {
 }
 
 fn create_index(table: &str, i: &crate::schema::Index) -> String {
+    // FULLTEXT and SPATIAL are kinds of index, written before INDEX; the
+    // others (HASH, RTREE) are methods, written after the columns.
+    let (kind, method) = match i.method.as_deref() {
+        Some(k @ ("FULLTEXT" | "SPATIAL")) => (format!("{k} "), String::new()),
+        Some(m) => (String::new(), format!(" USING {m}")),
+        None => (String::new(), String::new()),
+    };
     format!(
-        "CREATE {}INDEX {} ON {} ({}){}",
+        "CREATE {}{kind}INDEX {} ON {} ({}){method}",
         if i.unique { "UNIQUE " } else { "" },
         quote(&i.name),
         quote(table),
         i.columns,
-        i.method
-            .as_deref()
-            .map(|m| format!(" USING {m}"))
-            .unwrap_or_default()
     )
 }
 
