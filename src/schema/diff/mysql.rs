@@ -123,8 +123,15 @@ fn changed(c: &TableChange, s: &mut Script) {
         };
         s.push(phase, drop_constraint(c.old_name, k));
     }
+    // A primary key on an AUTO_INCREMENT column that is dropped goes with
+    // it: dropping the key first is refused (the column must stay a key).
+    let goes_with_its_column = |pk: &Constraint| {
+        c.dropped.iter().any(|d| {
+            d.identity.is_some() && pk.definition == format!("PRIMARY KEY ({})", d.name)
+        })
+    };
     if c.pk_changed
-        && let Some(pk) = &c.from.primary_key
+        && let Some(pk) = c.from.primary_key.as_ref().filter(|pk| !goes_with_its_column(pk))
     {
         s.push(Phase::DropIndexes, drop_constraint(c.old_name, pk));
     }
@@ -142,6 +149,8 @@ fn changed(c: &TableChange, s: &mut Script) {
         );
     }
     super::rename_and_drop_columns(c, s, quote);
+    // The new primary key, until an ALTER takes it along.
+    let mut new_key = c.to.primary_key.as_ref().filter(|_| c.pk_changed);
     // Columns in the desired order: added ones in place, the others moved
     // when the order changed.
     for col in &c.to.columns {
@@ -152,11 +161,18 @@ fn changed(c: &TableChange, s: &mut Script) {
             .find(|(_, to)| to.name == col.name)
             .map(|(f, _)| *f);
         if added {
-            let sql = format!(
+            let mut sql = format!(
                 "ALTER TABLE {t} ADD COLUMN {}{}",
                 column_def(col),
                 place(c.to, &col.name)
             );
+            // An AUTO_INCREMENT column must be a key the moment it exists:
+            // its primary key comes in the same ALTER.
+            if col.identity.is_some()
+                && let Some(pk) = new_key.take()
+            {
+                sql.push_str(&format!(", ADD {}", pk.definition));
+            }
             if !col.nullable
                 && col.default.is_none()
                 && col.identity.is_none()
@@ -173,6 +189,28 @@ fn changed(c: &TableChange, s: &mut Script) {
             continue;
         }
         if from.is_none() && !c.reordered {
+            continue;
+        }
+        // A regular column made generated: MySQL refuses MODIFY, MariaDB
+        // overwrites the values without a word; dropped and added, the
+        // loss said.
+        if let Some(f) = from.filter(|f| f.generated.is_none() && col.generated.is_some()) {
+            s.push_loss(
+                Phase::Tables,
+                format!("ALTER TABLE {t} DROP COLUMN {}", quote(&f.name)),
+                format!(
+                    "replaces the values of {}.{} with its generated ones",
+                    c.name, col.name
+                ),
+            );
+            s.push(
+                Phase::Tables,
+                format!(
+                    "ALTER TABLE {t} ADD COLUMN {}{}",
+                    column_def(col),
+                    place(c.to, &col.name)
+                ),
+            );
             continue;
         }
         let sql = format!(
@@ -202,9 +240,7 @@ fn changed(c: &TableChange, s: &mut Script) {
             _ => s.push(Phase::Tables, sql),
         }
     }
-    if c.pk_changed
-        && let Some(pk) = &c.to.primary_key
-    {
+    if let Some(pk) = new_key {
         s.push(Phase::Indexes, add_constraint(c.name, pk));
     }
     for k in c.constraints_added.iter().filter(|k| !is_fk(k)) {
