@@ -324,7 +324,7 @@ fn created(name: &str, t: &crate::schema::Table, s: &mut Script) {
     }
 }
 
-fn changed(c: &TableChange, s: &mut Script) {
+fn changed(m: &Model, c: &TableChange, s: &mut Script) {
     let old = quote(c.old_name);
     let t = quote(c.name);
     for k in &c.constraints_dropped {
@@ -369,7 +369,7 @@ fn changed(c: &TableChange, s: &mut Script) {
         }
     }
     for (f, to) in &c.altered {
-        altered(c, f, to, s);
+        altered(m, c, f, to, s);
     }
     for k in c.constraints_added.iter().filter(|k| !is_fk(k)) {
         s.push(Phase::Indexes, add_constraint(c.name, k));
@@ -393,7 +393,13 @@ fn changed(c: &TableChange, s: &mut Script) {
     }
 }
 
-fn altered(c: &TableChange, f: &crate::schema::Column, to: &crate::schema::Column, s: &mut Script) {
+fn altered(
+    m: &Model,
+    c: &TableChange,
+    f: &crate::schema::Column,
+    to: &crate::schema::Column,
+    s: &mut Script,
+) {
     let t = quote(c.name);
     let col = quote(&to.name);
     let alter = |what: String| format!("ALTER TABLE {t} ALTER COLUMN {col} {what}");
@@ -417,21 +423,50 @@ fn altered(c: &TableChange, f: &crate::schema::Column, to: &crate::schema::Colum
             .as_deref()
             .map(|c| format!(" COLLATE {}", quote(c)))
             .unwrap_or_default();
-        let sql = alter(format!(
-            "TYPE {}{collate} USING {col}::{}",
-            to.data_type, to.data_type
-        ));
-        if f.data_type != to.data_type && narrows(&f.data_type, &to.data_type) {
-            s.push_loss(
-                Phase::Tables,
-                sql,
-                format!(
-                    "narrows {}.{} from {} to {}",
-                    c.name, to.name, f.data_type, to.data_type
-                ),
-            );
+        // From one enum type to another: no cast between them but through
+        // text, and what can fail is a label the new type lacks.
+        let labels = |snap: &'_ crate::schema::Snapshot, ty: &str| {
+            snap.enums.get(ty.trim_matches('"')).cloned()
+        };
+        if let (Some(old), Some(new)) = (labels(m.from, &f.data_type), labels(m.to, &to.data_type))
+        {
+            let sql = alter(format!(
+                "TYPE {}{collate} USING {col}::text::{}",
+                to.data_type, to.data_type
+            ));
+            let lacking: Vec<&String> = old.iter().filter(|l| !new.contains(l)).collect();
+            if lacking.is_empty() {
+                s.push(Phase::Tables, sql);
+            } else {
+                s.push_risk(
+                    Phase::Tables,
+                    sql,
+                    format!(
+                        "fails if {}.{} holds {}, which {} lacks",
+                        c.name,
+                        to.name,
+                        lacking.iter().map(|l| literal(l)).collect::<Vec<_>>().join(", "),
+                        to.data_type
+                    ),
+                );
+            }
         } else {
-            s.push(Phase::Tables, sql);
+            let sql = alter(format!(
+                "TYPE {}{collate} USING {col}::{}",
+                to.data_type, to.data_type
+            ));
+            if f.data_type != to.data_type && narrows(&f.data_type, &to.data_type) {
+                s.push_loss(
+                    Phase::Tables,
+                    sql,
+                    format!(
+                        "narrows {}.{} from {} to {}",
+                        c.name, to.name, f.data_type, to.data_type
+                    ),
+                );
+            } else {
+                s.push(Phase::Tables, sql);
+            }
         }
     }
     if f.nullable != to.nullable {
@@ -498,7 +533,7 @@ pub(super) fn render(m: &Model, s: &mut Script) {
     let names: Vec<&str> = m.dropped.iter().map(|(n, _)| *n).collect();
     super::drop_tables(&names, s, quote);
     for c in &m.changed {
-        changed(c, s);
+        changed(m, c, s);
     }
     for (name, t) in &m.created {
         created(name, t, s);
