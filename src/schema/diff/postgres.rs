@@ -367,6 +367,17 @@ fn changed(m: &Model, c: &TableChange, s: &mut Script) {
         } else {
             s.push(Phase::Tables, sql);
         }
+        // A column added back by a down script brings its comment back.
+        if a.comment.is_some() {
+            s.push(
+                Phase::Comments,
+                format!(
+                    "COMMENT ON COLUMN {t}.{} IS {}",
+                    quote(&a.name),
+                    comment(&a.comment)
+                ),
+            );
+        }
     }
     for (f, to) in &c.altered {
         altered(m, c, f, to, s);
@@ -411,6 +422,12 @@ fn altered(
             Phase::Tables,
             format!("ALTER TABLE {t} ADD COLUMN {}", column_def(to)),
         );
+        if to.comment.is_some() {
+            s.push(
+                Phase::Comments,
+                format!("COMMENT ON COLUMN {t}.{col} IS {}", comment(&to.comment)),
+            );
+        }
         return;
     }
     let retyped = f.data_type != to.data_type || f.collation != to.collation;
@@ -541,6 +558,16 @@ pub(super) fn render(m: &Model, s: &mut Script) {
     for (name, v) in &m.views_created {
         s.push(Phase::Views, v.create_sql.clone());
         if v.comment.is_some() {
+            s.push(
+                Phase::Comments,
+                format!("COMMENT ON VIEW {} IS {}", quote(name), comment(&v.comment)),
+            );
+        }
+    }
+    // A view kept as it is whose comment alone changed.
+    for (name, v) in &m.to.views {
+        let kept = !m.views_created.iter().any(|(n, _)| n == name);
+        if kept && m.from.views.get(name).is_some_and(|old| old.comment != v.comment) {
             s.push(
                 Phase::Comments,
                 format!("COMMENT ON VIEW {} IS {}", quote(name), comment(&v.comment)),
