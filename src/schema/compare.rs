@@ -354,6 +354,8 @@ pub(crate) struct Pairing<'a, 'b, T> {
     pub added: Vec<&'b T>,
     /// Same name, different definitions.
     pub changed: Vec<(&'a T, &'b T)>,
+    /// Paired with the same definition (their comments may differ).
+    pub same: Vec<(&'a T, &'b T)>,
 }
 
 pub(crate) fn pair<'a, 'b, T>(
@@ -366,6 +368,7 @@ pub(crate) fn pair<'a, 'b, T>(
         removed: Vec::new(),
         added: Vec::new(),
         changed: Vec::new(),
+        same: Vec::new(),
     };
     let mut used_b = vec![false; b.len()];
     let mut left = Vec::new();
@@ -383,6 +386,8 @@ pub(crate) fn pair<'a, 'b, T>(
                 used_b[i] = true;
                 if key(x) != key(y) {
                     out.changed.push((x, y));
+                } else {
+                    out.same.push((x, y));
                 }
             }
             None => left.push(x),
@@ -394,7 +399,10 @@ pub(crate) fn pair<'a, 'b, T>(
             .enumerate()
             .find(|(i, y)| !used_b[*i] && key(x) == key(y) && (name(x).1 || name(y).1));
         match found {
-            Some((i, _)) => used_b[i] = true,
+            Some((i, y)) => {
+                used_b[i] = true;
+                out.same.push((x, y));
+            }
             None => out.removed.push(x),
         }
     }
@@ -408,7 +416,7 @@ pub(crate) fn pair<'a, 'b, T>(
 }
 
 /// The differences between paired constraints or indexes.
-fn matched<T>(
+fn matched<T: super::Commented>(
     out: &mut Vec<Difference>,
     a: &[T],
     b: &[T],
@@ -417,6 +425,16 @@ fn matched<T>(
     label: impl Fn(&T) -> String,
 ) {
     let p = pair(a, b, name, &key);
+    for (x, y) in &p.same {
+        let text = |c: Option<&str>| c.map(str::to_owned);
+        field(
+            out,
+            &label(x),
+            "comment",
+            &text(x.comment()),
+            &text(y.comment()),
+        );
+    }
     for (x, y) in p.changed {
         out.push(Difference::new(
             label(x),
@@ -520,6 +538,7 @@ mod tests {
     #[test]
     fn generated_names_match_by_definition() {
         let fk = |name: &str, generated| Constraint {
+            comment: None,
             name: name.into(),
             generated_name: generated,
             kind: ConstraintKind::ForeignKey,

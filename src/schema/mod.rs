@@ -143,6 +143,9 @@ pub struct Constraint {
     /// The definition as the server prints it (`UNIQUE (email)`,
     /// `FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE`).
     pub definition: String,
+    /// The constraint's comment (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// An index that no constraint owns.
@@ -163,6 +166,9 @@ pub struct Index {
     /// The access method when it is not the engine's default (`gin`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// The index's comment (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// The full CREATE INDEX text, for the SQL form. Not compared.
     #[serde(skip)]
     pub create_sql: String,
@@ -410,6 +416,24 @@ pub async fn self_check(
 /// that differ only in layout (SQLite keeps the user's) compare equal.
 pub(crate) fn squash(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What carries a comment of its own beside its definition.
+pub(crate) trait Commented {
+    /// The comment, if any.
+    fn comment(&self) -> Option<&str>;
+}
+
+impl Commented for Constraint {
+    fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+}
+
+impl Commented for Index {
+    fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
 }
 
 #[cfg(test)]

@@ -149,6 +149,7 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
         fk_columns.push((table.clone(), name.clone(), from));
         if let Some(t) = snap.tables.get_mut(&table) {
             t.constraints.push(Constraint {
+                comment: None,
                 generated_name: name.starts_with(&format!("{table}_ibfk_")),
                 name,
                 kind: ConstraintKind::ForeignKey,
@@ -188,6 +189,7 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
         let method = text(&group[0][5]);
         if name == "PRIMARY" {
             t.primary_key = Some(Constraint {
+                comment: None,
                 name,
                 generated_name: true,
                 kind: ConstraintKind::PrimaryKey,
@@ -201,6 +203,7 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
                     .strip_prefix(&format!("{first}_"))
                     .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
             t.constraints.push(Constraint {
+                comment: None,
                 name,
                 generated_name: generated,
                 kind: ConstraintKind::Unique,
@@ -213,6 +216,7 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
                 *ft == table && *fcols == names && (*fname == name || fcols[0] == name)
             });
             t.indexes.push(Index {
+                comment: None,
                 name,
                 generated_name: for_fk,
                 unique,
@@ -237,6 +241,7 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
                 .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
             || name.starts_with(&format!("{table}_chk_"));
         t.constraints.push(Constraint {
+            comment: None,
             name,
             generated_name: generated,
             kind: ConstraintKind::Check,
@@ -305,7 +310,7 @@ pub(super) fn render(s: &Snapshot) -> String {
         }
     }
     out.push_str("SET FOREIGN_KEY_CHECKS = 1;\n");
-    for v in s.views.values() {
+    for (_, v) in crate::schema::diff::views_in_order(&s.views) {
         out.push_str(&format!("{};\n", v.create_sql));
     }
     out

@@ -53,7 +53,8 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.atti
 ORDER BY 1, a.attnum";
 
 const CONSTRAINTS: &str = "
-SELECT c.relname::text, k.conname::text, k.contype::text, pg_get_constraintdef(k.oid, true)
+SELECT c.relname::text, k.conname::text, k.contype::text, pg_get_constraintdef(k.oid, true),
+       obj_description(k.oid, 'pg_constraint')
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -63,7 +64,8 @@ ORDER BY 1, 2";
 const INDEXES: &str = "
 SELECT t.relname::text, i.relname::text, ix.indisunique::text,
        pg_get_indexdef(ix.indexrelid, 0, true),
-       pg_get_expr(ix.indpred, ix.indrelid, true), am.amname::text
+       pg_get_expr(ix.indpred, ix.indrelid, true), am.amname::text,
+       obj_description(ix.indexrelid, 'pg_class')
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
@@ -208,6 +210,7 @@ pub(super) async fn introspect(db: &mut Db, schema: &str) -> Result<Snapshot, Db
         };
         let name = text(&r[1]);
         let c = Constraint {
+            comment: r[4].clone(),
             generated_name: generated(&table, &name, kind),
             name,
             kind,
@@ -226,6 +229,7 @@ pub(super) async fn introspect(db: &mut Db, schema: &str) -> Result<Snapshot, Db
         let def = text(&r[3]);
         let method = text(&r[5]);
         t.indexes.push(Index {
+            comment: r[6].clone(),
             name: text(&r[1]),
             generated_name: false,
             unique: text(&r[2]) == "true",
@@ -419,7 +423,7 @@ pub(super) fn render(s: &Snapshot) -> String {
             ));
         }
     }
-    for v in s.views.values() {
+    for (_, v) in crate::schema::diff::views_in_order(&s.views) {
         out.push_str(&format!("{};\n", v.create_sql));
     }
     for (name, t) in &s.tables {
@@ -448,6 +452,27 @@ pub(super) fn render(s: &Snapshot) -> String {
                 quote(name),
                 literal(c)
             ));
+        }
+    }
+    for (name, t) in &s.tables {
+        for k in t.primary_key.iter().chain(&t.constraints) {
+            if let Some(c) = &k.comment {
+                out.push_str(&format!(
+                    "COMMENT ON CONSTRAINT {} ON {} IS {};\n",
+                    quote(&k.name),
+                    quote(name),
+                    literal(c)
+                ));
+            }
+        }
+        for i in &t.indexes {
+            if let Some(c) = &i.comment {
+                out.push_str(&format!(
+                    "COMMENT ON INDEX {} IS {};\n",
+                    quote(&i.name),
+                    literal(c)
+                ));
+            }
         }
     }
     out

@@ -200,6 +200,7 @@ async fn table(
     if !pk.is_empty() {
         let cols: Vec<String> = pk.into_iter().map(|p| p.1).collect();
         t.primary_key = Some(Constraint {
+            comment: None,
             name: format!("{name}_pkey"),
             generated_name: true,
             kind: ConstraintKind::PrimaryKey,
@@ -245,6 +246,7 @@ async fn table(
         }
         let name = named(format!("f:{}", from.join(",")));
         t.constraints.push(Constraint {
+            comment: None,
             generated_name: name.is_none(),
             name: name.unwrap_or_else(|| format!("fk_{}", from.join("_"))),
             kind: ConstraintKind::ForeignKey,
@@ -254,6 +256,7 @@ async fn table(
     if parsed.ok {
         for (n, def) in &parsed.checks {
             t.constraints.push(Constraint {
+                comment: None,
                 generated_name: n.is_none(),
                 name: n.clone().unwrap_or_else(|| "check".into()),
                 kind: ConstraintKind::Check,
@@ -264,6 +267,7 @@ async fn table(
         // sqlparser could not read this table's text: its checks and names
         // are compared as the whole text, never silently left out.
         t.constraints.push(Constraint {
+            comment: None,
             name: "(table text sqlparser cannot read)".into(),
             generated_name: false,
             kind: ConstraintKind::Check,
@@ -292,6 +296,7 @@ async fn table(
         if origin == "u" {
             let name = named(format!("u:{}", cols.join(",")));
             t.constraints.push(Constraint {
+                comment: None,
                 generated_name: name.is_none(),
                 name: name.unwrap_or(ix_name),
                 kind: ConstraintKind::Unique,
@@ -316,6 +321,7 @@ async fn table(
             None => (squash(&sql), None),
         };
         t.indexes.push(Index {
+            comment: None,
             name: ix_name,
             generated_name: false,
             unique: text(&ix[1]) == "1",
@@ -344,7 +350,7 @@ pub(super) fn render(s: &Snapshot) -> String {
             out.push_str(";\n");
         }
     }
-    for v in s.views.values() {
+    for (_, v) in crate::schema::diff::views_in_order(&s.views) {
         out.push_str(v.create_sql.trim_end());
         out.push_str(";\n\n");
     }

@@ -158,6 +158,10 @@ pub(crate) struct TableChange<'a> {
     pub constraints_added: Vec<&'a Constraint>,
     pub indexes_dropped: Vec<&'a Index>,
     pub indexes_added: Vec<&'a Index>,
+    /// Constraints and indexes kept whose comment alone changed (as the
+    /// second schema has them).
+    pub constraint_comments: Vec<&'a Constraint>,
+    pub index_comments: Vec<&'a Index>,
     pub comment_changed: bool,
     /// The columns both have stand in another order.
     pub reordered: bool,
@@ -173,6 +177,8 @@ impl TableChange<'_> {
             && !self.pk_changed
             && self.constraints_dropped.is_empty()
             && self.constraints_added.is_empty()
+            && self.constraint_comments.is_empty()
+            && self.index_comments.is_empty()
             && self.indexes_dropped.is_empty()
             && self.indexes_added.is_empty()
             && !self.comment_changed
@@ -355,6 +361,16 @@ fn model<'a>(
     m
 }
 
+/// A snapshot's views, each after the views it selects from: the order
+/// the SQL form creates them in.
+pub(crate) fn views_in_order(
+    views: &std::collections::BTreeMap<String, View>,
+) -> Vec<(&str, &View)> {
+    let mut list: Vec<(&str, &View)> = views.iter().map(|(n, v)| (n.as_str(), v)).collect();
+    dependency_order(&mut list, false);
+    list
+}
+
 /// Orders views so that each comes after the views its definition names
 /// (with `dependents_first`, before them), names breaking ties: views are
 /// created bottom up and dropped top down. The views a definition names
@@ -458,7 +474,11 @@ fn table_change<'a>(
             ..k.clone()
         })
         .collect();
-    (c.constraints_dropped, c.constraints_added) = changes(
+    (
+        c.constraints_dropped,
+        c.constraints_added,
+        c.constraint_comments,
+    ) = changes(
         &from.constraints,
         &from_cons,
         &to.constraints,
@@ -474,7 +494,7 @@ fn table_change<'a>(
             ..i.clone()
         })
         .collect();
-    (c.indexes_dropped, c.indexes_added) = changes(
+    (c.indexes_dropped, c.indexes_added, c.index_comments) = changes(
         &from.indexes,
         &from_ix,
         &to.indexes,
@@ -488,14 +508,23 @@ fn table_change<'a>(
 /// `from` with declared column renames applied (so a renamed column's
 /// index is not remade); a pair with the same name and another definition
 /// is dropped and added. What is dropped is returned as `from` holds it.
-fn changes<'a, T>(
+/// What goes, what comes, and what stays with another comment.
+type Changes<'a, T> = (Vec<&'a T>, Vec<&'a T>, Vec<&'a T>);
+
+fn changes<'a, T: crate::schema::Commented>(
     from: &'a [T],
     renamed: &[T],
     to: &'a [T],
     name: impl Fn(&T) -> (&str, bool),
     key: impl Fn(&T) -> String,
-) -> (Vec<&'a T>, Vec<&'a T>) {
+) -> Changes<'a, T> {
     let p = pair(renamed, to, &name, key);
+    let commented = p
+        .same
+        .iter()
+        .filter(|(x, y)| x.comment() != y.comment())
+        .map(|(_, y)| *y)
+        .collect();
     let back = |x: &T| {
         let i = renamed
             .iter()
@@ -514,7 +543,7 @@ fn changes<'a, T>(
         .into_iter()
         .chain(p.changed.iter().map(|(_, y)| *y))
         .collect();
-    (dropped, added)
+    (dropped, added, commented)
 }
 
 /// `DROP TABLE` for each table, marked as losing its rows.
@@ -566,6 +595,8 @@ pub(crate) fn unchanged<'a>(name: &'a str, from: &'a Table, to: &'a Table) -> Ta
         constraints_added: Vec::new(),
         indexes_dropped: Vec::new(),
         indexes_added: Vec::new(),
+        constraint_comments: Vec::new(),
+        index_comments: Vec::new(),
         comment_changed: false,
         reordered: false,
     }

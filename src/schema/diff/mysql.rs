@@ -126,12 +126,16 @@ fn changed(c: &TableChange, s: &mut Script) {
     // A primary key on an AUTO_INCREMENT column that is dropped goes with
     // it: dropping the key first is refused (the column must stay a key).
     let goes_with_its_column = |pk: &Constraint| {
-        c.dropped.iter().any(|d| {
-            d.identity.is_some() && pk.definition == format!("PRIMARY KEY ({})", d.name)
-        })
+        c.dropped
+            .iter()
+            .any(|d| d.identity.is_some() && pk.definition == format!("PRIMARY KEY ({})", d.name))
     };
     if c.pk_changed
-        && let Some(pk) = c.from.primary_key.as_ref().filter(|pk| !goes_with_its_column(pk))
+        && let Some(pk) = c
+            .from
+            .primary_key
+            .as_ref()
+            .filter(|pk| !goes_with_its_column(pk))
     {
         s.push(Phase::DropIndexes, drop_constraint(c.old_name, pk));
     }

@@ -4,7 +4,7 @@
 
 use super::{Model, Phase, Script, TableChange, is_fk, narrows};
 use crate::schema::postgres::{column_def, create_table, literal, quote};
-use crate::schema::{ConstraintKind, Sequence, View};
+use crate::schema::{Constraint, ConstraintKind, Sequence, View};
 
 fn comment(c: &Option<String>) -> String {
     c.as_deref().map_or("NULL".to_owned(), literal)
@@ -322,6 +322,40 @@ fn created(name: &str, t: &crate::schema::Table, s: &mut Script) {
             ),
         );
     }
+    let keys: Vec<&Constraint> = t.primary_key.iter().chain(&t.constraints).collect();
+    key_and_index_comments(name, &keys, &t.indexes.iter().collect::<Vec<_>>(), false, s);
+}
+
+/// `COMMENT ON CONSTRAINT` and `COMMENT ON INDEX` for those of `keys` and
+/// `indexes` that have one (with `all`, also to clear one that went).
+fn key_and_index_comments(
+    table: &str,
+    keys: &[&Constraint],
+    indexes: &[&crate::schema::Index],
+    all: bool,
+    s: &mut Script,
+) {
+    for k in keys.iter().filter(|k| all || k.comment.is_some()) {
+        s.push(
+            Phase::Comments,
+            format!(
+                "COMMENT ON CONSTRAINT {} ON {} IS {}",
+                quote(&k.name),
+                quote(table),
+                comment(&k.comment)
+            ),
+        );
+    }
+    for i in indexes.iter().filter(|i| all || i.comment.is_some()) {
+        s.push(
+            Phase::Comments,
+            format!(
+                "COMMENT ON INDEX {} IS {}",
+                quote(&i.name),
+                comment(&i.comment)
+            ),
+        );
+    }
 }
 
 fn changed(m: &Model, c: &TableChange, s: &mut Script) {
@@ -402,6 +436,13 @@ fn changed(m: &Model, c: &TableChange, s: &mut Script) {
             format!("COMMENT ON TABLE {t} IS {}", comment(&c.to.comment)),
         );
     }
+    // New keys and indexes with a comment, and kept ones whose comment alone changed.
+    let mut keys: Vec<&Constraint> = c.constraints_added.clone();
+    if c.pk_changed {
+        keys.extend(c.to.primary_key.as_ref());
+    }
+    key_and_index_comments(c.name, &keys, &c.indexes_added, false, s);
+    key_and_index_comments(c.name, &c.constraint_comments, &c.index_comments, true, s);
 }
 
 fn altered(
@@ -462,7 +503,11 @@ fn altered(
                         "fails if {}.{} holds {}, which {} lacks",
                         c.name,
                         to.name,
-                        lacking.iter().map(|l| literal(l)).collect::<Vec<_>>().join(", "),
+                        lacking
+                            .iter()
+                            .map(|l| literal(l))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         to.data_type
                     ),
                 );
@@ -567,7 +612,12 @@ pub(super) fn render(m: &Model, s: &mut Script) {
     // A view kept as it is whose comment alone changed.
     for (name, v) in &m.to.views {
         let kept = !m.views_created.iter().any(|(n, _)| n == name);
-        if kept && m.from.views.get(name).is_some_and(|old| old.comment != v.comment) {
+        if kept
+            && m.from
+                .views
+                .get(name)
+                .is_some_and(|old| old.comment != v.comment)
+        {
             s.push(
                 Phase::Comments,
                 format!("COMMENT ON VIEW {} IS {}", quote(name), comment(&v.comment)),
