@@ -152,6 +152,21 @@ pub fn compare(a: &Snapshot, b: &Snapshot) -> Vec<Difference> {
             ));
         }
     });
+    let commented: std::collections::BTreeSet<&String> = a
+        .type_comments
+        .keys()
+        .chain(b.type_comments.keys())
+        .collect();
+    for name in commented {
+        let (x, y) = (a.type_comments.get(name), b.type_comments.get(name));
+        field(
+            &mut out,
+            &format!("type {name}"),
+            "comment",
+            &x.cloned(),
+            &y.cloned(),
+        );
+    }
     for u in b.unsupported.iter().filter(|u| !a.unsupported.contains(u)) {
         out.push(Difference::new(u.clone(), Change::Added));
     }

@@ -44,6 +44,9 @@ pub struct Snapshot {
     /// PostgreSQL domains.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub domains: BTreeMap<String, Domain>,
+    /// Comments on PostgreSQL enum types and domains, by type name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub type_comments: BTreeMap<String, String>,
     /// Objects braid does not read (triggers, functions, …), named so that
     /// they are reported, never silently left out of a comparison.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

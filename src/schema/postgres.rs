@@ -107,6 +107,13 @@ JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE n.nspname = $1
 ORDER BY 1, e.enumsortorder";
 
+const TYPE_COMMENTS: &str = "
+SELECT t.typname::text, obj_description(t.oid, 'pg_type')
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = $1 AND t.typtype IN ('e', 'd') AND obj_description(t.oid, 'pg_type') IS NOT NULL
+ORDER BY 1";
+
 /// What braid does not read: triggers, routines, policies.
 const UNSUPPORTED: &str = "
 SELECT 'trigger ' || t.tgname || ' on ' || c.relname || ' (not read)'
@@ -277,6 +284,9 @@ pub(super) async fn introspect(db: &mut Db, schema: &str) -> Result<Snapshot, Db
         enums.entry(text(&r[0])).or_default().push(text(&r[1]));
     }
     snap.enums = enums;
+    for r in db.text_rows(TYPE_COMMENTS, &[schema]).await? {
+        snap.type_comments.insert(text(&r[0]), text(&r[1]));
+    }
     for r in db.text_rows(DOMAINS, &[schema]).await? {
         snap.domains.insert(
             text(&r[0]),
@@ -453,6 +463,13 @@ pub(super) fn render(s: &Snapshot) -> String {
                 literal(c)
             ));
         }
+    }
+    for (name, c) in &s.type_comments {
+        out.push_str(&format!(
+            "COMMENT ON TYPE {} IS {};\n",
+            quote(name),
+            literal(c)
+        ));
     }
     for (name, t) in &s.tables {
         for k in t.primary_key.iter().chain(&t.constraints) {

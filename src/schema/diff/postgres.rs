@@ -45,6 +45,25 @@ fn owned_by(name: &str, q: &Sequence) -> String {
 
 fn types(m: &Model, s: &mut Script) {
     let (from, to) = (m.from, m.to);
+    // Comments on enum types and domains: set where new or changed,
+    // cleared where gone from a type that stays.
+    for (name, c) in &to.type_comments {
+        if from.type_comments.get(name) != Some(c) {
+            s.push(
+                Phase::Comments,
+                format!("COMMENT ON TYPE {} IS {}", quote(name), literal(c)),
+            );
+        }
+    }
+    for name in from.type_comments.keys() {
+        let stays = to.enums.contains_key(name) || to.domains.contains_key(name);
+        if stays && !to.type_comments.contains_key(name) {
+            s.push(
+                Phase::Comments,
+                format!("COMMENT ON TYPE {} IS NULL", quote(name)),
+            );
+        }
+    }
     for (name, labels) in &to.enums {
         let create = |name: &str| {
             let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
