@@ -485,6 +485,13 @@ fn column(out: &mut Vec<Difference>, table: &str, a: &Column, b: &Column) {
     }
     field(out, &obj, "default", &a.default, &b.default);
     field(out, &obj, "identity", &a.identity, &b.identity);
+    field(
+        out,
+        &obj,
+        "identity options",
+        &a.identity_options,
+        &b.identity_options,
+    );
     field(out, &obj, "generated", &a.generated, &b.generated);
     field(out, &obj, "comment", &a.comment, &b.comment);
     if a.collation != b.collation {
@@ -511,6 +518,7 @@ mod tests {
 
     fn col(name: &str, pos: usize, ty: &str) -> Column {
         Column {
+            identity_options: None,
             name: name.into(),
             position: pos,
             data_type: ty.into(),

@@ -94,6 +94,10 @@ pub struct Column {
     /// `always` or `by default` (identity), `autoincrement`, `serial`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// A PostgreSQL identity's sequence options that are not the defaults,
+    /// as `CREATE TABLE` writes them (`START WITH 100 INCREMENT BY 5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_options: Option<String>,
     /// The generation expression (or `stored`/`virtual` where the engine
     /// does not say more).
     #[serde(default, skip_serializing_if = "Option::is_none")]

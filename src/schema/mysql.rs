@@ -99,6 +99,7 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
             default = Some(format!("{} {clause}", default.unwrap_or_default()));
         }
         t.columns.push(Column {
+            identity_options: None,
             name: text(&r[1]),
             position: t.columns.len() + 1,
             data_type: text(&r[2]),

@@ -42,7 +42,11 @@ SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
        (NOT a.attnotnull)::text, pg_get_expr(d.adbin, d.adrelid, true),
        a.attidentity::text, a.attgenerated::text,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END,
-       col_description(c.oid, a.attnum)
+       col_description(c.oid, a.attnum),
+       (SELECT concat_ws(',', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
+        FROM pg_sequence s
+        WHERE a.attidentity <> ''
+          AND s.seqrelid = pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)::regclass)
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -198,6 +202,9 @@ pub(super) async fn introspect(db: &mut Db, schema: &str) -> Result<Snapshot, Db
                 "d" => Some("by default".into()),
                 _ => None,
             },
+            identity_options: r[9]
+                .as_deref()
+                .and_then(|o| identity_options(o, &text(&r[2]))),
             generated: generated_expr,
             collation: r[7].clone(),
             comment: r[8].clone(),
@@ -310,6 +317,81 @@ pub(super) async fn introspect(db: &mut Db, schema: &str) -> Result<Snapshot, Db
     Ok(snap)
 }
 
+/// An identity's sequence options that differ from PostgreSQL's defaults
+/// for the column's type, from `start,increment,min,max,cache,cycle`.
+fn identity_options(raw: &str, data_type: &str) -> Option<String> {
+    let v: Vec<&str> = raw.split(',').collect();
+    let [start, increment, min, max, cache, cycle] = v.as_slice() else {
+        return None;
+    };
+    let type_max = match data_type {
+        "smallint" => "32767",
+        "bigint" => "9223372036854775807",
+        _ => "2147483647",
+    };
+    let ascending = !increment.starts_with('-');
+    let mut out = Vec::new();
+    let default_start = if ascending { min } else { max };
+    if start != default_start {
+        out.push(format!("START WITH {start}"));
+    }
+    if *increment != "1" {
+        out.push(format!("INCREMENT BY {increment}"));
+    }
+    if !ascending || *min != "1" {
+        out.push(format!("MINVALUE {min}"));
+    }
+    if !ascending || *max != type_max {
+        out.push(format!("MAXVALUE {max}"));
+    }
+    if *cache != "1" {
+        out.push(format!("CACHE {cache}"));
+    }
+    if matches!(*cycle, "t" | "true") {
+        out.push("CYCLE".into());
+    }
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+/// The value of `key` (`["MINVALUE"]`, `["START", "WITH"]`) in identity
+/// options as [`identity_options`] writes them.
+pub(super) fn identity_option(options: Option<&str>, key: &[&str]) -> Option<String> {
+    let words: Vec<&str> = options.unwrap_or_default().split_whitespace().collect();
+    words
+        .windows(key.len() + 1)
+        .find(|w| w[..key.len()] == *key)
+        .map(|w| w[key.len()].to_owned())
+}
+
+/// `ALTER COLUMN`'s clauses that set an identity's options to `options`
+/// (the defaults where it names none).
+pub(super) fn identity_option_clauses(options: Option<&str>) -> String {
+    let words: Vec<&str> = options.unwrap_or_default().split_whitespace().collect();
+    let value = |key: &[&str]| identity_option(options, key);
+    let mut out = vec![
+        format!(
+            "SET START WITH {}",
+            value(&["START", "WITH"]).unwrap_or("1".into())
+        ),
+        format!(
+            "SET INCREMENT BY {}",
+            value(&["INCREMENT", "BY"]).unwrap_or("1".into())
+        ),
+        value(&["MINVALUE"]).map_or("SET NO MINVALUE".into(), |v| format!("SET MINVALUE {v}")),
+        value(&["MAXVALUE"]).map_or("SET NO MAXVALUE".into(), |v| format!("SET MAXVALUE {v}")),
+        format!("SET CACHE {}", value(&["CACHE"]).unwrap_or("1".into())),
+    ];
+    out.push(
+        if words.contains(&"CYCLE") {
+            "SET CYCLE"
+        } else {
+            "SET NO CYCLE"
+        }
+        .into(),
+    );
+    out.join(" ")
+}
+
 /// A column as `CREATE TABLE` and `ADD COLUMN` declare it.
 pub(super) fn column_def(c: &super::Column) -> String {
     let mut line = format!("{} {}", quote(&c.name), c.data_type);
@@ -317,7 +399,12 @@ pub(super) fn column_def(c: &super::Column) -> String {
         line.push_str(&format!(" COLLATE {}", quote(coll)));
     }
     match (&c.identity, &c.generated) {
-        (Some(i), _) => line.push_str(&format!(" GENERATED {} AS IDENTITY", i.to_uppercase())),
+        (Some(i), _) => {
+            line.push_str(&format!(" GENERATED {} AS IDENTITY", i.to_uppercase()));
+            if let Some(o) = &c.identity_options {
+                line.push_str(&format!(" ({o})"));
+            }
+        }
         (None, Some(g)) => line.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED")),
         (None, None) => {}
     }

@@ -181,6 +181,7 @@ async fn table(
             _ => None,
         };
         t.columns.push(Column {
+            identity_options: None,
             position: i + 1,
             data_type: text(&c[2]),
             nullable: text(&c[3]) == "0",

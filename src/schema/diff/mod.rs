@@ -222,6 +222,7 @@ fn column_differs(a: &Column, b: &Column) -> bool {
         || a.nullable != b.nullable
         || a.default != b.default
         || a.identity != b.identity
+        || a.identity_options != b.identity_options
         || a.generated != b.generated
         || a.collation != b.collation
         || a.comment != b.comment

@@ -573,13 +573,47 @@ fn altered(
         match (&f.identity, &to.identity) {
             (None, Some(i)) => s.push(
                 Phase::Tables,
-                alter(format!("ADD GENERATED {} AS IDENTITY", kind(i))),
+                alter(format!(
+                    "ADD GENERATED {} AS IDENTITY{}",
+                    kind(i),
+                    to.identity_options
+                        .as_deref()
+                        .map(|o| format!(" ({o})"))
+                        .unwrap_or_default()
+                )),
             ),
             (Some(_), None) => s.push(Phase::Tables, alter("DROP IDENTITY".into())),
             (Some(_), Some(i)) => {
                 s.push(Phase::Tables, alter(format!("SET GENERATED {}", kind(i))))
             }
             (None, None) => {}
+        }
+    }
+    // The options of an identity that stays.
+    if f.identity.is_some() && to.identity.is_some() && f.identity_options != to.identity_options {
+        use crate::schema::postgres::{identity_option, identity_option_clauses};
+        let mut sql = alter(identity_option_clauses(to.identity_options.as_deref()));
+        // A raised MINVALUE refuses a sequence still below it: it must
+        // restart, at the new START, and values above may come again.
+        let min = |o: &Option<String>| {
+            identity_option(o.as_deref(), &["MINVALUE"])
+                .and_then(|v| v.parse::<i128>().ok())
+                .unwrap_or(1)
+        };
+        if min(&to.identity_options) > min(&f.identity_options) {
+            let start = identity_option(to.identity_options.as_deref(), &["START", "WITH"])
+                .unwrap_or_else(|| min(&to.identity_options).to_string());
+            sql.push_str(&format!(" RESTART WITH {start}"));
+            s.push_risk(
+                Phase::Tables,
+                sql,
+                format!(
+                    "restarts the identity of {}.{} at {start}: values from there up already in the table would be generated again",
+                    c.name, to.name
+                ),
+            );
+        } else {
+            s.push(Phase::Tables, sql);
         }
     }
     if f.comment != to.comment {
