@@ -417,6 +417,44 @@ fn verify_reports_planted_defects_exactly() {
     assert_eq!(scratch_left(), Vec::<String>::new());
 }
 
+/// SPEC §8: what braid reads it compares. A MariaDB sequence a downgrade
+/// leaves behind is named (snapshots once skipped sequences silently).
+#[test]
+fn verify_names_a_mariadb_sequence_left_behind() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let db = Db::new(Engine::Mysql);
+    let w = |rev: &str, parents: &[&str], up: &str, down: &str| {
+        db.project.write(
+            &format!("migrations/{rev}.sql"),
+            &migration(rev, parents, "", up, Some(down)),
+        )
+    };
+    w(
+        "r1",
+        &[],
+        "CREATE TABLE t (id integer PRIMARY KEY);",
+        "DROP TABLE t;",
+    );
+    w(
+        "r2",
+        &["r1"],
+        "CREATE SEQUENCE s START WITH 10;",
+        "SELECT 1;",
+    );
+    w("r3", &["r2"], "CREATE SEQUENCE q;", "DROP SEQUENCE q;");
+    let r = db.run(&["verify"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let e = &r.stderr;
+    assert!(e.contains("r1 ok\n"), "{e}");
+    // Named after the down; the second up then fails on it (CREATE
+    // SEQUENCE s again), and verify stops there.
+    assert!(e.contains("r2 FAILED"), "{e}");
+    assert!(e.contains("after down: sequence s left behind"), "{e}");
+    assert_eq!(e.matches("after down:").count(), 1, "{e}");
+    assert!(e.contains("2 revisions checked"), "{e}");
+    assert_eq!(scratch_left(), Vec::<String>::new());
+}
+
 #[test]
 fn the_example_history_verifies_clean_on_sqlite_and_postgres() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

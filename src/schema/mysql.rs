@@ -3,7 +3,7 @@
 //! back whole). Texts that name the database (view definitions) have the
 //! name taken out, since a scratch database has another name.
 
-use super::{Column, Constraint, ConstraintKind, Index, Snapshot, Table, View, squash};
+use super::{Column, Constraint, ConstraintKind, Index, Sequence, Snapshot, Table, View, squash};
 use crate::db::{Db, DbError};
 
 fn text(v: &Option<String>) -> String {
@@ -14,6 +14,13 @@ const TABLES: &str = "
 SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_COMMENT AS CHAR), CAST(TABLE_COLLATION AS CHAR)
 FROM information_schema.TABLES
 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'
+ORDER BY 1";
+
+/// MariaDB's sequences (10.3+), tables of a kind of their own.
+const SEQUENCES: &str = "
+SELECT CAST(TABLE_NAME AS CHAR)
+FROM information_schema.TABLES
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'
 ORDER BY 1";
 
 const COLUMNS: &str = "
@@ -82,6 +89,29 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
                 ..Table::default()
             },
         );
+    }
+    // A MariaDB sequence is read as a one-row table of its settings.
+    for r in db.text_rows(SEQUENCES, &[]).await? {
+        let name = text(&r[0]);
+        let sql = format!(
+            "SELECT CAST(start_value AS CHAR), CAST(increment AS CHAR), CAST(minimum_value AS CHAR), \
+             CAST(maximum_value AS CHAR), CAST(cycle_option AS CHAR) FROM {}",
+            quote(&name)
+        );
+        if let Some(v) = db.text_rows(&sql, &[]).await?.into_iter().next() {
+            snap.sequences.insert(
+                name,
+                Sequence {
+                    data_type: "bigint".into(),
+                    start: text(&v[0]),
+                    increment: text(&v[1]),
+                    min: text(&v[2]),
+                    max: text(&v[3]),
+                    cycle: text(&v[4]) == "1",
+                    owned_by: None,
+                },
+            );
+        }
     }
     for r in db.text_rows(COLUMNS, &[]).await? {
         let Some(t) = snap.tables.get_mut(&text(&r[0])) else {
@@ -287,6 +317,19 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
     Ok(snap)
 }
 
+/// `CREATE SEQUENCE` (MariaDB) with every setting spelled out.
+pub(super) fn create_sequence(name: &str, q: &Sequence) -> String {
+    format!(
+        "CREATE SEQUENCE {} START WITH {} MINVALUE {} MAXVALUE {} INCREMENT BY {} {}",
+        quote(name),
+        q.start,
+        q.min,
+        q.max,
+        q.increment,
+        if q.cycle { "CYCLE" } else { "NOCYCLE" }
+    )
+}
+
 /// `… ) ENGINE=InnoDB AUTO_INCREMENT=42 …`: the counter is data, not schema.
 fn without_auto_increment_counter(sql: &str) -> String {
     match sql.rfind(" AUTO_INCREMENT=") {
@@ -311,6 +354,9 @@ pub(super) fn render(s: &Snapshot) -> String {
         }
     }
     out.push_str("SET FOREIGN_KEY_CHECKS = 1;\n");
+    for (name, q) in &s.sequences {
+        out.push_str(&format!("{};\n", create_sequence(name, q)));
+    }
     for (_, v) in crate::schema::diff::views_in_order(&s.views) {
         out.push_str(&format!("{};\n", v.create_sql));
     }

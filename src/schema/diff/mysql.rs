@@ -267,7 +267,48 @@ fn changed(c: &TableChange, s: &mut Script) {
     }
 }
 
+/// MariaDB sequences created, changed in place, dropped.
+fn sequences(m: &Model, s: &mut Script) {
+    for (name, q) in &m.to.sequences {
+        match m.from.sequences.get(name) {
+            None => s.push(Phase::Types, crate::schema::mysql::create_sequence(name, q)),
+            Some(old) if old != q => {
+                let mut parts = Vec::new();
+                if old.increment != q.increment {
+                    parts.push(format!("INCREMENT BY {}", q.increment));
+                }
+                if old.min != q.min {
+                    parts.push(format!("MINVALUE {}", q.min));
+                }
+                if old.max != q.max {
+                    parts.push(format!("MAXVALUE {}", q.max));
+                }
+                if old.start != q.start {
+                    parts.push(format!("START WITH {}", q.start));
+                }
+                if old.cycle != q.cycle {
+                    parts.push(if q.cycle { "CYCLE" } else { "NOCYCLE" }.to_owned());
+                }
+                s.push(
+                    Phase::Types,
+                    format!("ALTER SEQUENCE {} {}", quote(name), parts.join(" ")),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    for name in m
+        .from
+        .sequences
+        .keys()
+        .filter(|n| !m.to.sequences.contains_key(*n))
+    {
+        s.push(Phase::Cleanup, format!("DROP SEQUENCE {}", quote(name)));
+    }
+}
+
 pub(super) fn render(m: &Model, s: &mut Script) {
+    sequences(m, s);
     for (name, _) in &m.views_dropped {
         s.push(Phase::DropDependents, format!("DROP VIEW {}", quote(name)));
     }
