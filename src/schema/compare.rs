@@ -327,7 +327,12 @@ fn table(out: &mut Vec<Difference>, name: &str, a: &Table, b: &Table) {
         &b.constraints,
         |c| (c.name.as_str(), c.generated_name),
         constraint_key,
-        |c: &Constraint| format!("{} {} on {name}", c.kind.noun(), c.name),
+        // A name the engine made up means nothing to the reader: the
+        // definition says which one it is.
+        |c: &Constraint| match c.generated_name {
+            true => format!("{} {} on {name}", c.kind.noun(), squash(&c.definition)),
+            false => format!("{} {} on {name}", c.kind.noun(), c.name),
+        },
     );
     matched(
         out,
@@ -335,7 +340,14 @@ fn table(out: &mut Vec<Difference>, name: &str, a: &Table, b: &Table) {
         &b.indexes,
         |i| (i.name.as_str(), i.generated_name),
         index_key,
-        |i: &Index| format!("index {} on {name}", i.name),
+        |i: &Index| match i.generated_name {
+            true => format!(
+                "{}index on {name} ({})",
+                if i.unique { "unique " } else { "" },
+                squash(&i.columns)
+            ),
+            false => format!("index {} on {name}", i.name),
+        },
     );
     field(
         out,
@@ -583,6 +595,45 @@ mod tests {
         assert_eq!(
             d[0].describe("left behind", "missing"),
             "foreign key fk_one on t missing"
+        );
+        // A made-up name is no name to the reader: the definition is.
+        let check = |definition: &str| Constraint {
+            comment: None,
+            name: "check constraint check on products".into(),
+            generated_name: true,
+            kind: ConstraintKind::Check,
+            definition: definition.into(),
+        };
+        let a = snap(vec![("products", t(check("CHECK (price >= 0)")))]);
+        let b = snap(vec![("products", t(check("CHECK (price > 0)")))]);
+        let d: Vec<String> = compare(&a, &b)
+            .iter()
+            .map(|d| d.describe("left behind", "missing"))
+            .collect();
+        assert_eq!(
+            d,
+            [
+                "check constraint CHECK (price >= 0) on products missing",
+                "check constraint CHECK (price > 0) on products left behind"
+            ]
+        );
+        let ix = |generated| Index {
+            comment: None,
+            name: "sqlite_autoindex_categories_1".into(),
+            generated_name: generated,
+            unique: true,
+            columns: "slug".into(),
+            predicate: None,
+            method: None,
+            create_sql: String::new(),
+        };
+        let a = snap(vec![("categories", Table::default())]);
+        let mut with = Table::default();
+        with.indexes.push(ix(true));
+        let b = snap(vec![("categories", with)]);
+        assert_eq!(
+            compare(&a, &b)[0].describe("left behind", "missing"),
+            "unique index on categories (slug) left behind"
         );
     }
 
