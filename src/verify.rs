@@ -81,8 +81,12 @@ fn target_of(h: &History, n: Node) -> Target {
     target::parse(h.graph.id(n).as_str()).expect("a revision id is a valid target")
 }
 
-async fn snapshot(db: &mut Db, filter: &Filter) -> Result<Snapshot, VerifyError> {
-    schema::introspect(db, filter)
+async fn snapshot(
+    db: &mut Db,
+    filter: &Filter,
+    cache: &mut schema::Cache,
+) -> Result<Snapshot, VerifyError> {
+    schema::introspect_with(db, filter, cache)
         .await
         .map_err(VerifyError::Introspect)
 }
@@ -134,6 +138,9 @@ pub async fn stairway(
     let opts = Options::default();
     let order = g.upgrade_order(&vec![true; g.len()]);
     let mut reports = Vec::new();
+    // The schema is read four times per revision: what did not move is
+    // not read again.
+    let mut cache = schema::Cache::default();
     for n in order {
         let m = h.migration(n);
         let t = target_of(h, n);
@@ -146,7 +153,7 @@ pub async fn stairway(
             error: None,
         };
         let before = if include[n.index()] {
-            Some(snapshot(db, filter).await?)
+            Some(snapshot(db, filter, &mut cache).await?)
         } else {
             None
         };
@@ -170,14 +177,14 @@ pub async fn stairway(
             reports.push(report);
             continue;
         }
-        let after_up = snapshot(db, filter).await?;
+        let after_up = snapshot(db, filter, &mut cache).await?;
         if let Err(e) = execute::run(db, h, Request::Revert(&t), &opts, &mut Silent).await {
             let r = failed(report, e, "down");
             each(&r);
             reports.push(r);
             break;
         }
-        let after_down = snapshot(db, filter).await?;
+        let after_down = snapshot(db, filter, &mut cache).await?;
         let (diffs, notes) = found("down", schema::compare::compare(&before, &after_down));
         report.differences.extend(diffs);
         report.notes.extend(notes);
@@ -209,7 +216,7 @@ pub async fn stairway(
             reports.push(report);
             continue;
         }
-        let again = snapshot(db, filter).await?;
+        let again = snapshot(db, filter, &mut cache).await?;
         let (diffs, notes) = found("up again", schema::compare::compare(&after_up, &again));
         report.differences.extend(diffs);
         report.notes.extend(notes);
@@ -255,5 +262,5 @@ pub async fn expected(
         )
         .await?;
     }
-    snapshot(db, filter).await
+    snapshot(db, filter, &mut schema::Cache::default()).await
 }

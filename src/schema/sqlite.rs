@@ -104,7 +104,11 @@ fn parse_index(sql: &str) -> Option<CreateIndex> {
     }
 }
 
-pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
+pub(super) async fn introspect(
+    db: &mut Db,
+    keep: &dyn Fn(&str) -> bool,
+    cache: &mut super::Cache,
+) -> Result<Snapshot, DbError> {
     let mut snap = Snapshot {
         engine: "sqlite".into(),
         ..Snapshot::default()
@@ -116,10 +120,36 @@ pub(super) async fn introspect(db: &mut Db) -> Result<Snapshot, DbError> {
             &[],
         )
         .await?;
+    // Each table's indexes' text, for the cache key.
+    let mut index_sql: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    for i in objects.iter().filter(|i| i[0].as_deref() == Some("index")) {
+        let entry = index_sql
+            .entry(i[2].as_deref().unwrap_or_default())
+            .or_default();
+        entry.push('\0');
+        entry.push_str(i[3].as_deref().unwrap_or_default());
+    }
     for o in objects.iter().filter(|o| text(&o[0]) == "table") {
         let name = text(&o[1]);
+        if !keep(&name) {
+            continue;
+        }
         let sql = text(&o[3]);
-        let table = table(db, &name, &sql, &objects).await?;
+        // Everything read of a table follows from its CREATE TABLE and its
+        // indexes' CREATE INDEX: a table whose texts did not change since
+        // the cache read it is not read again.
+        let key = format!(
+            "{name}\0{sql}{}",
+            index_sql.get(name.as_str()).map_or("", String::as_str)
+        );
+        let table = match cache.sqlite_tables.get(&key) {
+            Some(t) => t.clone(),
+            None => {
+                let t = table(db, &name, &sql, &objects).await?;
+                cache.sqlite_tables.insert(key, t.clone());
+                t
+            }
+        };
         snap.tables.insert(name, table);
     }
     for o in objects.iter().filter(|o| text(&o[0]) == "trigger") {
