@@ -141,6 +141,8 @@ pub async fn stairway(
     // The schema is read four times per revision: what did not move is
     // not read again.
     let mut cache = schema::Cache::default();
+    // The schema as it stands now, when the last read is still true.
+    let mut current: Option<Snapshot> = None;
     for n in order {
         let m = h.migration(n);
         let t = target_of(h, n);
@@ -152,10 +154,13 @@ pub async fn stairway(
             notes: Vec::new(),
             error: None,
         };
-        let before = if include[n.index()] {
-            Some(snapshot(db, filter, &mut cache).await?)
-        } else {
-            None
+        // The last revision's final read is this one's "before": nothing
+        // ran in between.
+        let known = current.take();
+        let before = match (include[n.index()], known) {
+            (false, _) => None,
+            (true, Some(s)) => Some(s),
+            (true, None) => Some(snapshot(db, filter, &mut cache).await?),
         };
         let failed = |mut report: Report, e: ExecuteError, step: &str| {
             report.status = Status::Failed;
@@ -220,6 +225,7 @@ pub async fn stairway(
         let (diffs, notes) = found("up again", schema::compare::compare(&after_up, &again));
         report.differences.extend(diffs);
         report.notes.extend(notes);
+        current = Some(again);
         if !report.differences.is_empty() {
             report.status = Status::NotRestored;
         }
