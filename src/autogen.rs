@@ -55,6 +55,94 @@ pub enum AutogenError {
         /// What still differs from the schema it should reach.
         differences: Vec<String>,
     },
+    /// A scratch database could not be made or dropped.
+    #[error(transparent)]
+    Scratch(#[from] crate::schema::scratch::ScratchError),
+    /// A scratch database could not be dropped.
+    #[error("cannot drop a scratch database: {0}")]
+    Drop(DbError),
+    /// Changes braid cannot express in SQL (named).
+    #[error("braid cannot express these changes: {}", .0.join("; "))]
+    Unsupported(Vec<String>),
+}
+
+/// Scripts proven in both directions: `up` turns the first schema into
+/// the second and `down` gives the first back, each checked on a scratch
+/// database.
+#[derive(Debug, Clone, Default)]
+pub struct Proven {
+    /// The first schema to the second.
+    pub up: Script,
+    /// Back again.
+    pub down: Script,
+    /// What only strict equality sees (column order, …), for the reader.
+    pub notes: Vec<String>,
+}
+
+/// The scripts between two schemas declared in `.sql` files (files or
+/// directories of them, as `[schema] desired` lists them), built and
+/// proven on scratch databases made where `settings` say (`[schema]
+/// dev_url`, else the URL's server; SQLite: in memory); the scratch
+/// databases are dropped on every path. What `braid diff A.sql B.sql`
+/// prints, for an application's own tests.
+///
+/// # Errors
+///
+/// A file that does not read or build (file:line and the database's
+/// message), a scratch database that cannot be made, a change braid cannot
+/// express, a script that does not prove.
+///
+/// ```no_run
+/// # async fn doc(settings: &braid::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::path::PathBuf;
+/// let proven = braid::autogen::diff_files(settings, &[PathBuf::from("old.sql")], &[PathBuf::from("new.sql")]).await?;
+/// print!("{}", proven.up.to_sql());
+/// # Ok(()) }
+/// ```
+pub async fn diff_files(
+    settings: &crate::config::Settings,
+    from: &[PathBuf],
+    to: &[PathBuf],
+) -> Result<Proven, AutogenError> {
+    use crate::schema::scratch::Scratch;
+    let filter = Filter::for_settings(settings);
+    let mut scratches: Vec<Scratch> = Vec::new();
+    let result = async {
+        let mut built = Vec::new();
+        for paths in [from, to] {
+            let scratch = Scratch::create(settings).await?;
+            scratches.push(scratch);
+            let db = &mut scratches.last_mut().expect("just pushed").db;
+            let renames = load_files(db, paths).await?;
+            let snap = schema::introspect(db, &filter)
+                .await
+                .map_err(AutogenError::Introspect)?;
+            built.push((snap, renames));
+        }
+        let (to_snap, renames) = built.pop().expect("two");
+        let (from_snap, _) = built.pop().expect("two");
+        let up = schema::diff::diff(&from_snap, &to_snap, &renames);
+        if !up.unsupported.is_empty() {
+            return Err(AutogenError::Unsupported(up.unsupported.clone()));
+        }
+        if up.is_empty() {
+            return Ok(Proven::default());
+        }
+        // The proof runs on the scratch database that holds the first.
+        let db = &mut scratches[0].db;
+        let (down, notes) = prove(db, &from_snap, &to_snap, &up, &renames, &filter).await?;
+        Ok(Proven { up, down, notes })
+    }
+    .await;
+    let mut dropped = Ok(());
+    for s in scratches {
+        if let Err(e) = s.drop().await {
+            dropped = Err(AutogenError::Drop(e));
+        }
+    }
+    let proven = result?;
+    dropped?;
+    Ok(proven)
 }
 
 /// The `.sql` files a path names: the file, or every `.sql` file under
