@@ -396,6 +396,21 @@ pub struct Overrides {
 }
 
 impl Settings {
+    /// Whether the database exists: always for a server URL; for SQLite,
+    /// whether the file is there (in memory counts as there).
+    pub fn has_database(&self) -> bool {
+        let url = self.url.expose();
+        let Some(rest) = url.strip_prefix("sqlite:") else {
+            return true;
+        };
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        path.is_empty() || path == ":memory:" || Path::new(path).exists()
+    }
+
     /// Resolves settings from the command line, `env` (a variable lookup,
     /// `.env` already applied) and the configuration file, relative to `cwd`.
     pub fn resolve(

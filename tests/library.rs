@@ -34,7 +34,7 @@ fn two_sql_sources_are_diffed_and_proven_without_the_cli() {
             vec![p.path().join("new.sql")],
         );
         let proven = rt()
-            .block_on(braid::autogen::diff_files(&settings, &old, &new))
+            .block_on(braid::schema::source::diff_files(&settings, &old, &new))
             .unwrap_or_else(|e| panic!("{url}: {e}"));
         let up = proven.up.to_sql();
         assert!(
@@ -52,7 +52,7 @@ fn two_sql_sources_are_diffed_and_proven_without_the_cli() {
         );
         // The same schema both sides: nothing to do.
         let same = rt()
-            .block_on(braid::autogen::diff_files(&settings, &old, &old))
+            .block_on(braid::schema::source::diff_files(&settings, &old, &old))
             .unwrap();
         assert!(same.up.is_empty() && same.down.is_empty(), "{url}");
         // A file that does not build is named with its line.
@@ -61,7 +61,7 @@ fn two_sql_sources_are_diffed_and_proven_without_the_cli() {
             "CREATE TABLE t (id integer);\nCREATE TABLE broken (;\n",
         );
         let e = rt()
-            .block_on(braid::autogen::diff_files(
+            .block_on(braid::schema::source::diff_files(
                 &settings,
                 &old,
                 &[p.path().join("bad.sql")],

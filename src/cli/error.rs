@@ -364,3 +364,74 @@ impl From<braid::authoring::AuthorError> for CommandError {
         }
     }
 }
+
+/// How a desired-state file or a script's proof failed.
+impl From<braid::autogen::AutogenError> for CommandError {
+    fn from(e: braid::autogen::AutogenError) -> Self {
+        use braid::autogen::AutogenError;
+        match e {
+        AutogenError::Statement {
+            path,
+            line,
+            statement,
+            error,
+        } => CommandError::new(format!("the desired schema does not build: {}", error.message))
+            .at(format!("{}:{line}", path.display()))
+            .cause(format!("statement: {}", statement.trim())),
+        AutogenError::Apply {
+            direction,
+            statement,
+            error,
+        } => CommandError::new(format!(
+            "braid cannot express this change: the generated {direction} script fails on a scratch database: {}",
+            error.message
+        ))
+        .cause(format!("statement: {statement}")),
+        AutogenError::NotProven {
+            direction,
+            differences,
+        } => {
+            let mut e = CommandError::new(format!(
+                "braid cannot express this change: the generated {direction} script, applied on a scratch database, does not reach the schema it should"
+            ));
+            e.causes = differences;
+            e
+        }
+        e => CommandError::new(e.to_string()),
+    }
+    }
+}
+
+impl From<braid::schema::source::SourceError> for CommandError {
+    fn from(e: braid::schema::source::SourceError) -> Self {
+        use braid::schema::source::SourceError;
+        let message = e.to_string();
+        match e {
+            SourceError::NoDesired => CommandError::new(message).hint(
+                "list its files or directories in `[schema] desired = [\"schema\"]` in braid.toml",
+            ),
+            SourceError::Connect { error, .. }
+            | SourceError::Read { error, .. }
+            | SourceError::ReadScratch(error)
+            | SourceError::Prepare { error, .. }
+            | SourceError::Drop(error) => CommandError::new(message).cause(error.message),
+            SourceError::Target(e) => e.into(),
+            SourceError::Execute(e) => braid::verify::VerifyError::from(e).into(),
+            SourceError::Scratch(e) => e.into(),
+            SourceError::Autogen(e) => e.into(),
+            SourceError::Unsupported { changes, .. } => {
+                let mut c = CommandError::new(message);
+                c.causes = changes;
+                c
+            }
+            _ => CommandError::new(message),
+        }
+    }
+}
+
+impl CommandError {
+    /// A scratch database that could not be dropped.
+    pub fn dropping(e: DbError) -> CommandError {
+        CommandError::new("cannot drop a scratch database").cause(e.message)
+    }
+}

@@ -160,19 +160,41 @@ impl Ctx {
             .map_err(|e| error::connect_error(&self.settings.url.to_string(), e))
     }
 
+    /// Warnings about a script on stderr: data loss, risks, rename hints,
+    /// what only strict equality sees.
+    pub fn warn_script(&self, script: &braid::schema::diff::Script, notes: &[String]) {
+        for l in script.losses() {
+            self.note(&format!("warning: data loss: {l}"));
+        }
+        for r in script.risks() {
+            self.note(&format!("warning: may fail: {r}"));
+        }
+        for h in &script.hints {
+            self.note(&format!("hint: {h}"));
+        }
+        for n in notes {
+            self.note(&format!("note: {n}"));
+        }
+    }
+
+    /// Says where a script was proven, for a database read as it is.
+    pub fn proof_note(&self, proof: Option<&braid::schema::source::ProofBase>) {
+        use braid::schema::source::ProofBase;
+        match proof {
+            Some(ProofBase::Copy(name)) => self.note(&format!(
+                "proving the script on a copy of database {name}, its rows emptied"
+            )),
+            Some(ProofBase::Rebuilt { database, reason }) => self.note(&format!(
+                "proving the script on database {database}'s schema rebuilt from SQL: it could not be copied ({reason})"
+            )),
+            None => {}
+        }
+    }
+
     /// Whether a database is there to ask: reading commands never create
     /// a SQLite file that does not exist yet.
     pub fn has_database(&self) -> bool {
-        let url = self.settings.url.expose();
-        let Some(rest) = url.strip_prefix("sqlite:") else {
-            return true;
-        };
-        let path = rest
-            .trim_start_matches("//")
-            .split('?')
-            .next()
-            .unwrap_or_default();
-        path.is_empty() || path == ":memory:" || Path::new(path).exists()
+        self.settings.has_database()
     }
 
     /// The heads the database records, or none when there is no database

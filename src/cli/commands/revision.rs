@@ -7,8 +7,6 @@ use std::path::PathBuf;
 
 use braid::authoring::{self, directory, new_id, now};
 use braid::migration::NewRevision;
-use braid::schema::Filter;
-use braid::schema::scratch::Scratch;
 
 use crate::cli::{CommandError, Ctx};
 
@@ -61,34 +59,24 @@ async fn autogenerate(
     parent: Option<Node>,
     args: &Args,
 ) -> Result<Option<(String, String)>, CommandError> {
-    use super::diff;
+    use braid::schema::source::{self, Source};
     let mut scratches = Vec::new();
     let result = async {
         let dev = args.dev_url.as_deref();
         let from = match (h, parent) {
             (Some(h), Some(p)) => {
-                diff::build(ctx, &format!("migrations@{}", h.graph.id(p)), dev, &mut scratches).await?
+                let at = Source::Migrations(h.graph.id(p).to_string());
+                source::build(&ctx.settings, &at, Some(h), dev, &mut scratches).await?
             }
-            _ => {
-                scratches.push(Scratch::on(&ctx.settings, dev, None).await?);
-                let db = &mut scratches.last_mut().expect("pushed").db;
-                let snap = braid::schema::introspect(db, &Filter::for_settings(&ctx.settings))
-                    .await
-                    .map_err(|e| CommandError::new("cannot read the scratch database's schema").cause(e.message))?;
-                diff::Built {
-                    snap,
-                    renames: Default::default(),
-                    scratch: Some(scratches.len() - 1),
-                    template: None,
-                }
-            }
+            _ => source::empty(&ctx.settings, dev, &mut scratches).await?,
         };
-        let to = diff::build(ctx, "schema", dev, &mut scratches).await?;
-        let (up, down, notes) = diff::scripts(ctx, &from, &to, dev, &mut scratches).await?;
+        let to = source::build(&ctx.settings, &Source::Desired, None, dev, &mut scratches).await?;
+        let scripts = source::scripts(&ctx.settings, &from, &to, dev, &mut scratches).await?;
+        let (up, down, notes) = (scripts.up, scripts.down, scripts.notes);
         if up.is_empty() {
             return Ok(None);
         }
-        diff::warn(ctx, &up, &notes);
+        ctx.warn_script(&up, &notes);
         let losses = up.losses();
         if !losses.is_empty() && !args.allow_data_loss {
             let mut e = CommandError::new(format!(
@@ -103,7 +91,9 @@ async fn autogenerate(
         Ok(Some((up.to_sql().trim_end().to_owned(), down.to_sql().trim_end().to_owned())))
     }
     .await;
-    let dropped = diff::drop_all(scratches).await;
+    let dropped = source::drop_all(scratches)
+        .await
+        .map_err(CommandError::dropping);
     let r = result?;
     dropped?;
     Ok(r)
