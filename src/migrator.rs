@@ -548,6 +548,43 @@ impl Migrator {
         Ok(heads?)
     }
 
+    /// Runs every embedded revision up, down and up again on a scratch
+    /// database made on the server of `url` (SQLite: in memory), comparing
+    /// the schema at each step, as `braid verify` does, and drops the
+    /// scratch database: for an application's own tests. The database at
+    /// `url` itself is not touched.
+    ///
+    /// ```no_run
+    /// # async fn test() -> Result<(), braid::migrator::Error> {
+    /// let reports = braid::Migrator::new(braid::embed!())
+    ///     .verify("postgres://postgres@localhost/postgres")
+    ///     .await?;
+    /// assert!(reports.iter().all(|r| r.status == braid::verify::Status::Ok));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Invalid migrations, a scratch database that cannot be made, read or
+    /// dropped, a revision that fails to run (in its report, not here).
+    pub async fn verify(&self, url: &str) -> Result<Vec<crate::verify::Report>, Error> {
+        let h = self.history()?;
+        let settings = self.settings(url)?;
+        let mut scratch = crate::schema::scratch::Scratch::create(&settings)
+            .await
+            .map_err(|e| Error::Database(e.to_string()))?;
+        let all = vec![true; h.graph.len()];
+        let filter = crate::schema::Filter::for_settings(&settings);
+        let reports =
+            crate::verify::stairway(&mut scratch.db, &h, &all, &filter, &mut |_| {}).await;
+        let dropped = scratch.drop().await;
+        let reports = reports.map_err(|e| Error::Database(e.to_string()))?;
+        dropped.map_err(|e| {
+            Error::Database(format!("cannot drop the scratch database: {}", e.message))
+        })?;
+        Ok(reports)
+    }
+
     /// Read-only: pending revisions, unknown recorded ones, changed files
     /// and half-applied steps, as `braid check` reports them. No lock.
     ///

@@ -120,3 +120,35 @@ fn a_history_is_verified_without_the_cli() {
         "index users_email on users left behind"
     );
 }
+
+/// An application verifies its embedded migrations in its own test.
+#[test]
+fn an_application_verifies_its_embedded_migrations() {
+    use braid::embed::{Embedded, File};
+    use braid::verify::Status;
+    let files = [
+        File {
+            path: "migrations/1.sql",
+            source: "-- revision = \"r1\"\n-- down_revisions = []\n-- braid:up\nCREATE TABLE users (id integer PRIMARY KEY);\n-- braid:down\nDROP TABLE users;\n",
+        },
+        File {
+            path: "migrations/2.sql",
+            source: "-- revision = \"r2\"\n-- down_revisions = [\"r1\"]\n-- braid:up\nCREATE INDEX users_id ON users (id);\n-- braid:down\nSELECT 1;\n",
+        },
+    ];
+    for url in [
+        "sqlite::memory:".to_owned(),
+        std::env::var("BRAID_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+    ] {
+        let reports = rt()
+            .block_on(braid::Migrator::new(Embedded::new(&files)).verify(&url))
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let statuses: Vec<Status> = reports.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [Status::Ok, Status::NotRestored], "{url}");
+        assert_eq!(
+            reports[1].differences[0].text, "index users_id on users left behind",
+            "{url}"
+        );
+    }
+}
