@@ -31,10 +31,13 @@ fn generated(table: &str, name: &str, kind: ConstraintKind) -> bool {
 }
 
 const TABLES: &str = "
-SELECT c.relname::text, obj_description(c.oid, 'pg_class')
+SELECT c.relname::text, ds.description
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_description ds
+  ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 ORDER BY 1";
 
 const COLUMNS: &str = "
@@ -42,24 +45,29 @@ SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
        (NOT a.attnotnull)::text, pg_get_expr(d.adbin, d.adrelid, true),
        a.attidentity::text, a.attgenerated::text,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname::text END,
-       col_description(c.oid, a.attnum),
-       (SELECT concat_ws(',', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
-        FROM pg_sequence s
-        WHERE a.attidentity <> ''
-          AND s.seqrelid = pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)::regclass)
+       dc.description,
+       CASE WHEN a.attidentity <> '' THEN
+         (SELECT concat_ws(',', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
+          FROM pg_sequence s
+          WHERE s.seqrelid = pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)::regclass)
+       END
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_description dc
+  ON dc.objoid = c.oid AND dc.classoid = 'pg_class'::regclass AND dc.objsubid = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY 1, a.attnum";
 
 const CONSTRAINTS: &str = "
 SELECT c.relname::text, k.conname::text, k.contype::text, pg_get_constraintdef(k.oid, true),
-       obj_description(k.oid, 'pg_constraint')
+       dk.description
 FROM pg_constraint k
+LEFT JOIN pg_description dk
+  ON dk.objoid = k.oid AND dk.classoid = 'pg_constraint'::regclass AND dk.objsubid = 0
 JOIN pg_class c ON c.oid = k.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND k.contype IN ('p', 'u', 'f', 'c', 'x')
@@ -68,9 +76,10 @@ ORDER BY 1, 2";
 const INDEXES: &str = "
 SELECT t.relname::text, i.relname::text, ix.indisunique::text,
        pg_get_indexdef(ix.indexrelid, 0, true),
-       pg_get_expr(ix.indpred, ix.indrelid, true), am.amname::text,
-       obj_description(ix.indexrelid, 'pg_class')
+       pg_get_expr(ix.indpred, ix.indrelid, true), am.amname::text, di.description
 FROM pg_index ix
+LEFT JOIN pg_description di
+  ON di.objoid = ix.indexrelid AND di.classoid = 'pg_class'::regclass AND di.objsubid = 0
 JOIN pg_class i ON i.oid = ix.indexrelid
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
@@ -100,7 +109,8 @@ FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('i', 'e'))
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
 ORDER BY 1";
 
 const ENUMS: &str = "
