@@ -903,6 +903,8 @@ async fn run_step_inner(
         cancelled: Some(m.id.to_string()),
         paused: None,
     };
+    // When the step started, for its history row (its duration, SPEC §14).
+    let started_at = db.now();
     let book = |db: &Db, finish| {
         db.bookkeeping_sql(
             &removed,
@@ -910,6 +912,7 @@ async fn run_step_inner(
             m.id.as_str(),
             direction,
             &checksum,
+            &started_at,
             finish,
         )
     };

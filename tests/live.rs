@@ -688,3 +688,73 @@ fn session_timeouts_are_put_back_after_a_run() {
         });
     }
 }
+
+/// SPEC §14: the history records when each step started and finished;
+/// `braid log` shows it newest first, with durations.
+#[test]
+fn the_log_shows_each_step_newest_first_with_its_real_duration() {
+    for engine in ENGINES {
+        let s = Scratch::new(engine);
+        s.write(
+            "migrations/slow.sql",
+            // SQLite counts instead of sleeping: enough counting that even
+            // a fast machine takes well over 400 ms.
+            &migration(
+                "slow",
+                &[],
+                "",
+                &s.sleep_sql(if engine == Engine::Sqlite { 1500 } else { 400 }),
+                None,
+            ),
+        );
+        s.write(
+            "migrations/quick.sql",
+            &migration("quick", &["slow"], "", "CREATE TABLE q (id integer);", None),
+        );
+        s.ok(&["upgrade", "heads"]);
+        let log = s.ok(&["log", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&log.stdout).unwrap();
+        let entries = v["entries"].as_array().unwrap();
+        // Steps (not statements), newest first.
+        let steps: Vec<&serde_json::Value> = entries
+            .iter()
+            .filter(|e| e["statement"].is_null())
+            .collect();
+        let order: Vec<&str> = steps
+            .iter()
+            .map(|e| e["revision"].as_str().unwrap())
+            .collect();
+        assert_eq!(order, ["quick", "slow"], "{engine:?}: {}", log.stdout);
+        let ms = steps[1]["duration_ms"].as_i64().unwrap();
+        assert!(
+            ms >= 350,
+            "{engine:?}: the sleeping step took {ms} ms by the history"
+        );
+        assert!(steps[0]["duration_ms"].as_i64().unwrap() < ms, "{engine:?}");
+        for e in &steps {
+            assert_eq!(e["status"], "done");
+            assert!(
+                e["started_at"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<jiff::Timestamp>()
+                    .is_ok()
+            );
+            assert!(e["run_by"].as_str().unwrap().contains('@'));
+        }
+        let one = s.ok(&["log", "-n", "1", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
+        assert_eq!(v["entries"].as_array().unwrap().len(), 1, "{engine:?}");
+        let text = s.ok(&["log"]);
+        assert!(
+            text.stdout.lines().count() >= 2,
+            "{engine:?}: {}",
+            text.stdout
+        );
+        assert!(
+            text.stdout.contains(" done ") && text.stdout.contains("slow"),
+            "{engine:?}: {}",
+            text.stdout
+        );
+    }
+}

@@ -74,6 +74,8 @@ enum Command {
     Branches(commands::heads::FormatArgs),
     /// Show revisions, newest first.
     History(commands::history::Args),
+    /// Show what ran on the database, newest first: when, how long, status, by whom.
+    Log(commands::log::Args),
     /// Show one revision in full.
     Show(commands::show::Args),
     /// Record revisions as current without running any SQL.
@@ -293,6 +295,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 commands::migrate::run(&ctx, a, braid::revision::Direction::Down).await
             }
             Command::Current(a) => commands::current::run(&ctx, a).await,
+            Command::Log(a) => commands::log::run(&ctx, a).await,
             Command::Heads(a) => commands::heads::run(&ctx, a),
             Command::Branches(a) => commands::heads::branches(&ctx, a),
             Command::History(a) => commands::history::run(&ctx, a).await,

@@ -166,6 +166,33 @@ pub struct HistoryRow {
     pub started_at: String,
 }
 
+/// One entry of the history as `braid log` shows it (SPEC §14).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogEntry {
+    /// The row's id, in the order rows were written.
+    pub id: i64,
+    /// The revision.
+    pub revision: String,
+    /// `up`, `down`, `stamp`, `accept`.
+    pub direction: String,
+    /// One of [`status`]'s values.
+    pub status: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When it finished (RFC 3339), unless it did not.
+    pub finished_at: Option<String>,
+    /// How long it took, in milliseconds, when it finished.
+    pub duration_ms: Option<i64>,
+    /// Who ran it (`user@host`).
+    pub run_by: Option<String>,
+    /// The database's message, or braid's note.
+    pub message: Option<String>,
+    /// For one statement of a step outside a transaction: its 1-based index.
+    pub statement: Option<i64>,
+    /// For one statement: the rows it changed.
+    pub rows: Option<i64>,
+}
+
 /// History statuses. `pending` and `failed` block further runs until
 /// resolved; the others are records.
 pub mod status {
@@ -558,8 +585,10 @@ impl Db {
     }
 
     /// The SQL that records a finished step: the version-table changes and
-    /// a `done` history row (or, given `finish`, that row marked `done`),
-    /// as literals, to send in one round trip with the step's COMMIT.
+    /// a `done` history row that started at `started` and finishes now (or,
+    /// given `finish`, that row marked `done`), as literals, to send in one
+    /// round trip with the step's COMMIT.
+    #[allow(clippy::too_many_arguments)]
     pub fn bookkeeping_sql(
         &self,
         removed: &[&str],
@@ -567,6 +596,7 @@ impl Db {
         revision: &str,
         direction: &str,
         checksum: &str,
+        started: &str,
         finish: Option<i64>,
     ) -> String {
         let d = &self.dialect;
@@ -594,6 +624,17 @@ impl Db {
             }
         }
         let t = d.literal(&now());
+        // PostgreSQL gets the step and its bookkeeping in one round trip,
+        // written before the step runs: the server's clock says when the
+        // script arrived and when it got here.
+        let (started, t) = if self.engine() == Engine::Postgres && finish.is_none() {
+            let at = |f: &str| {
+                format!("to_char({f}() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+            };
+            (at("statement_timestamp"), at("clock_timestamp"))
+        } else {
+            (d.literal(started), t)
+        };
         match finish {
             Some(id) => sql.push_str(&format!(
                 "UPDATE {ht} SET status = '{}', finished_at = {t} WHERE id = {id};\n",
@@ -601,11 +642,12 @@ impl Db {
             )),
             None => sql.push_str(&format!(
                 "INSERT INTO {ht} (revision, direction, checksum, status, started_at, finished_at, run_by) \
-                 VALUES ({}, {}, {}, '{}', {t}, {t}, {});\n",
+                 VALUES ({}, {}, {}, '{}', {}, {t}, {});\n",
                 d.literal(revision),
                 d.literal(direction),
                 d.literal(checksum),
                 status::DONE,
+                started,
                 d.literal(&self.run_by)
             )),
         }
@@ -766,6 +808,66 @@ impl Db {
                     started_at,
                 },
             )
+            .collect())
+    }
+
+    /// The history, newest first, at most `limit` entries (empty when
+    /// braid never ran here).
+    ///
+    /// # Errors
+    ///
+    /// The history table cannot be read.
+    pub async fn log(&mut self, limit: Option<usize>) -> Result<Vec<LogEntry>, DbError> {
+        if !self.has_version_table().await? {
+            return Ok(Vec::new());
+        }
+        // A table Alembic wrote has no history beside it.
+        let ht = self.dialect.history_table.clone();
+        let exists = self
+            .exec(&format!("SELECT 1 FROM {ht} WHERE 1 = 0"))
+            .await
+            .is_ok();
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let text = if self.engine() == Engine::Mysql {
+            "CHAR"
+        } else {
+            "TEXT"
+        };
+        let sql = format!(
+            "SELECT CAST(id AS {text}), revision, direction, status, started_at, finished_at, run_by, message, \
+             CAST(statement_index AS {text}), CAST(affected_rows AS {text}) FROM {ht} ORDER BY id DESC{}",
+            limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
+        );
+        let rows = self.text_rows(&sql, &[]).await?;
+        let num = |v: &Option<String>| v.as_deref().and_then(|n| n.parse::<i64>().ok());
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let duration_ms = match (&r[4], &r[5]) {
+                    (Some(a), Some(b)) => {
+                        match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
+                            (Ok(a), Ok(b)) => Some(b.duration_since(a).as_millis() as i64),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                LogEntry {
+                    id: num(&r[0]).unwrap_or_default(),
+                    revision: r[1].clone().unwrap_or_default(),
+                    direction: r[2].clone().unwrap_or_default(),
+                    status: r[3].clone().unwrap_or_default(),
+                    started_at: r[4].clone().unwrap_or_default(),
+                    finished_at: r[5].clone(),
+                    duration_ms,
+                    run_by: r[6].clone(),
+                    message: r[7].clone(),
+                    statement: num(&r[8]),
+                    rows: num(&r[9]),
+                }
+            })
             .collect())
     }
 

@@ -11,6 +11,7 @@ pub mod history;
 pub mod import;
 pub mod init;
 pub mod lint;
+pub mod log;
 pub mod merge;
 pub mod migrate;
 pub mod rebase;
