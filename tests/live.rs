@@ -711,6 +711,52 @@ fn the_log_shows_each_step_newest_first_with_its_real_duration() {
             "migrations/quick.sql",
             &migration("quick", &["slow"], "", "CREATE TABLE q (id integer);", None),
         );
+        // `status` before, part way and at the head.
+        let status = |s: &Scratch| -> serde_json::Value {
+            serde_json::from_str(&s.ok(&["status", "--format", "json"]).stdout).unwrap()
+        };
+        let states = |v: &serde_json::Value| -> Vec<(String, String)> {
+            v["revisions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["revision"].as_str().unwrap().to_owned(),
+                        r["state"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(
+            states(&status(&s)),
+            [pair("slow", "pending"), pair("quick", "pending")]
+        );
+        s.ok(&["upgrade", "slow"]);
+        let v = status(&s);
+        assert_eq!(
+            states(&v),
+            [pair("slow", "applied"), pair("quick", "pending")],
+            "{engine:?}"
+        );
+        assert!(
+            v["revisions"][0]["duration_ms"].as_i64().unwrap() >= 350,
+            "{engine:?}: {v}"
+        );
+        assert!(
+            v["revisions"][0]["applied_at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .is_ok()
+        );
+        assert!(v["revisions"][1]["applied_at"].is_null());
+        let text = s.ok(&["status"]).stdout;
+        assert!(
+            text.ends_with("1 applied, 1 pending revision\n"),
+            "{engine:?}: {text}"
+        );
         s.ok(&["upgrade", "heads"]);
         let log = s.ok(&["log", "--format", "json"]);
         let v: serde_json::Value = serde_json::from_str(&log.stdout).unwrap();

@@ -76,6 +76,8 @@ enum Command {
     History(commands::history::Args),
     /// Show what ran on the database, newest first: when, how long, status, by whom.
     Log(commands::log::Args),
+    /// Show every revision's state on the database: applied (when, how long, by whom), pending, failed.
+    Status(commands::status::Args),
     /// Show one revision in full.
     Show(commands::show::Args),
     /// Record revisions as current without running any SQL.
@@ -296,6 +298,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             }
             Command::Current(a) => commands::current::run(&ctx, a).await,
             Command::Log(a) => commands::log::run(&ctx, a).await,
+            Command::Status(a) => commands::status::run(&ctx, a).await,
             Command::Heads(a) => commands::heads::run(&ctx, a),
             Command::Branches(a) => commands::heads::branches(&ctx, a),
             Command::History(a) => commands::history::run(&ctx, a).await,

@@ -19,3 +19,4 @@ pub mod revision;
 pub mod schema;
 pub mod show;
 pub mod stamp;
+pub mod status;

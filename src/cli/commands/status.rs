@@ -1,0 +1,112 @@
+//! `braid status`: every revision in graph order with its state on the
+//! database at the URL (`applied`, `pending`, `failed`, and recorded
+//! revisions no file declares as `unknown`), when it was applied, how
+//! long it took and by whom (SPEC §14). Read-only: one query for the
+//! version table and one for the history.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::cli::{CommandError, Ctx, Format, only_formats, out, out_json};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
+    only_formats(args.format, &[Format::Text, Format::Json])?;
+    let h = ctx.history()?;
+    let g = &h.graph;
+    let (heads, log) = if ctx.has_database() {
+        let mut db = ctx.connect().await?;
+        let heads = braid::execute::current_heads(&mut db).await;
+        let log = db.log(None).await;
+        db.close().await;
+        (
+            heads?,
+            log.map_err(|e| CommandError::new("cannot read the history").cause(e.message))?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let known: Vec<_> = heads.iter().filter_map(|id| g.node(id)).collect();
+    let applied = braid::plan::applied_set(g, &known);
+    // The newest record of each revision applied, and the steps that
+    // stopped halfway (newest first: the first seen is the latest).
+    let mut last_up: HashMap<&str, &braid::db::LogEntry> = HashMap::new();
+    let mut halfway: HashMap<&str, &braid::db::LogEntry> = HashMap::new();
+    for e in log.iter().filter(|e| e.statement.is_none()) {
+        if e.status == "done" && matches!(e.direction.as_str(), "up" | "stamp") {
+            last_up.entry(e.revision.as_str()).or_insert(e);
+        }
+        if matches!(e.status.as_str(), "pending" | "failed") {
+            halfway.entry(e.revision.as_str()).or_insert(e);
+        }
+    }
+    let mut rows = Vec::new();
+    for n in g.upgrade_order(&vec![true; g.len()]) {
+        let id = g.id(n).as_str();
+        let m = h.migration(n);
+        let state = if halfway.contains_key(id) {
+            "failed"
+        } else if applied[n.index()] {
+            "applied"
+        } else {
+            "pending"
+        };
+        let at = last_up.get(id).filter(|_| state == "applied");
+        rows.push(json!({
+            "revision": id,
+            "state": state,
+            "message": m.message,
+            "applied_at": at.and_then(|e| e.finished_at.clone()),
+            "duration_ms": at.and_then(|e| e.duration_ms),
+            "run_by": at.and_then(|e| e.run_by.clone()),
+            "how": at.map(|e| e.direction.clone()),
+        }));
+    }
+    for id in heads.iter().filter(|id| g.node(id).is_none()) {
+        rows.push(json!({ "revision": id, "state": "unknown" }));
+    }
+    if args.format == Format::Json {
+        out_json(&json!({ "revisions": rows }));
+        return Ok(());
+    }
+    let count = |s: &str| rows.iter().filter(|r| r["state"] == s).count();
+    let mut s = String::new();
+    for r in &rows {
+        let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+        let duration = r["duration_ms"]
+            .as_i64()
+            .map(|ms| format!("{:.2}s", ms as f64 / 1000.0))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "{:<14} {:<8} {:<28} {:>8}  {:<20} {}\n",
+            text("revision"),
+            text("state"),
+            text("applied_at"),
+            duration,
+            text("run_by"),
+            text("message")
+        ));
+    }
+    let pending = count("pending");
+    s.push_str(&format!(
+        "{} applied, {pending} pending revision{}{}{}\n",
+        count("applied"),
+        if pending == 1 { "" } else { "s" },
+        match count("failed") {
+            0 => String::new(),
+            n => format!(", {n} stopped halfway"),
+        },
+        match count("unknown") {
+            0 => String::new(),
+            n => format!(", {n} recorded but unknown to the files"),
+        }
+    ));
+    out(&s);
+    Ok(())
+}
