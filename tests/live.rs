@@ -757,6 +757,31 @@ fn the_log_shows_each_step_newest_first_with_its_real_duration() {
             text.ends_with("1 applied, 1 pending revision\n"),
             "{engine:?}: {text}"
         );
+        // `show` and `history -i` say it too.
+        let show = s.ok(&["show", "slow"]).stdout;
+        assert!(show.contains("Ran: up done "), "{engine:?}: {show}");
+        let v: serde_json::Value =
+            serde_json::from_str(&s.ok(&["show", "slow", "--format", "json"]).stdout).unwrap();
+        assert!(
+            v["ran"][0]["duration_ms"].as_i64().unwrap() >= 350,
+            "{engine:?}: {v}"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&s.ok(&["history", "-i", "--format", "json"]).stdout).unwrap();
+        let by_id = |id: &str| {
+            v["revisions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["revision"] == id)
+                .unwrap()
+                .clone()
+        };
+        assert!(
+            by_id("slow")["duration_ms"].as_i64().unwrap() >= 350,
+            "{engine:?}: {v}"
+        );
+        assert!(by_id("quick")["applied_at"].is_null(), "{engine:?}: {v}");
         s.ok(&["upgrade", "heads"]);
         let log = s.ok(&["log", "--format", "json"]);
         let v: serde_json::Value = serde_json::from_str(&log.stdout).unwrap();

@@ -302,7 +302,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Heads(a) => commands::heads::run(&ctx, a),
             Command::Branches(a) => commands::heads::branches(&ctx, a),
             Command::History(a) => commands::history::run(&ctx, a).await,
-            Command::Show(a) => commands::show::run(&ctx, a),
+            Command::Show(a) => commands::show::run(&ctx, a).await,
             Command::Stamp(a) => commands::stamp::run(&ctx, a).await,
             Command::Check(a) => commands::check::run(&ctx, a).await,
             Command::Lint(a) => commands::lint::run(&ctx, a).await,

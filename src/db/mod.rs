@@ -193,6 +193,21 @@ pub struct LogEntry {
     pub rows: Option<i64>,
 }
 
+/// The newest record of each revision's being applied (`up` or `stamp`,
+/// done), from entries newest first as [`Db::log`] gives them: when,
+/// how long, by whom.
+pub fn last_applied(entries: &[LogEntry]) -> std::collections::HashMap<&str, &LogEntry> {
+    let mut out = std::collections::HashMap::new();
+    for e in entries.iter().filter(|e| {
+        e.statement.is_none()
+            && e.status == status::DONE
+            && matches!(e.direction.as_str(), "up" | "stamp")
+    }) {
+        out.entry(e.revision.as_str()).or_insert(e);
+    }
+    out
+}
+
 /// History statuses. `pending` and `failed` block further runs until
 /// resolved; the others are records.
 pub mod status {

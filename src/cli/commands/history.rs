@@ -51,12 +51,30 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         .filter(|n| include[n.index()])
         .collect();
     if args.format == Format::Json {
+        // With the database asked (`-i`): when each revision was applied,
+        // how long it took and by whom (SPEC §14).
+        let log = if args.indicate_current && ctx.has_database() {
+            let mut db = ctx.connect().await?;
+            let log = db.log(None).await;
+            db.close().await;
+            log.map_err(|e| CommandError::new("cannot read the history").cause(e.message))?
+        } else {
+            Vec::new()
+        };
+        let applied = braid::db::last_applied(&log);
+        let applied_now = braid::plan::applied_set(g, &marked);
         let revs: Vec<_> = order
             .iter()
             .map(|n| {
                 let mut v = braid::render::revision_json(&h, *n, &labels[n.index()]);
                 if args.indicate_current {
                     v["current"] = json!(marked.contains(n));
+                    let at = applied
+                        .get(g.id(*n).as_str())
+                        .filter(|_| applied_now[n.index()]);
+                    v["applied_at"] = json!(at.and_then(|e| e.finished_at.clone()));
+                    v["duration_ms"] = json!(at.and_then(|e| e.duration_ms));
+                    v["run_by"] = json!(at.and_then(|e| e.run_by.clone()));
                 }
                 v
             })

@@ -13,7 +13,7 @@ pub struct Args {
     format: Format,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
+pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     only_formats(args.format, &[Format::Text, Format::Json])?;
     let h = ctx.history()?;
     let g = &h.graph;
@@ -22,12 +22,25 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         .ok_or_else(|| CommandError::new("`base` is not a revision"))?;
     let m = h.migration(n);
     let own = g.labels_of(n);
+    // What ran of it on the database at the URL, newest first (SPEC §14).
+    let ran: Vec<braid::db::LogEntry> = if ctx.has_database() {
+        let mut db = ctx.connect().await?;
+        let log = db.log(None).await;
+        db.close().await;
+        log.map_err(|e| CommandError::new("cannot read the history").cause(e.message))?
+            .into_iter()
+            .filter(|e| e.revision == m.id.as_str() && e.statement.is_none())
+            .collect()
+    } else {
+        Vec::new()
+    };
     if args.format == Format::Json {
         let mut v = braid::render::revision_json(&h, n, &own);
         v["children"] = json!(g.ids(g.children(n)).collect::<Vec<_>>());
         v["dependents"] = json!(g.ids(g.dependents(n)).collect::<Vec<_>>());
         v["up"] = json!(m.up_sql());
         v["down"] = json!(m.down_sql());
+        v["ran"] = json!(ran);
         out_json(&v);
         return Ok(());
     }
@@ -60,6 +73,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     }
     s.push_str(&format!("Transactional: {}\n", m.transactional));
     s.push_str(&format!("Checksum: {}\n", m.checksum));
+    for e in &ran {
+        s.push_str(&format!(
+            "Ran: {} {} {}{} by {}\n",
+            e.direction,
+            e.status,
+            e.finished_at.as_deref().unwrap_or(&e.started_at),
+            e.duration_ms
+                .map(|ms| format!(" ({:.2}s)", ms as f64 / 1000.0))
+                .unwrap_or_default(),
+            e.run_by.as_deref().unwrap_or("?")
+        ));
+    }
     s.push_str(&format!("\n    {}\n\n", m.message.as_deref().unwrap_or("")));
     s.push_str("-- braid:up\n");
     s.push_str(m.up_sql().trim_end());

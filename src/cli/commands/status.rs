@@ -36,12 +36,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     let applied = braid::plan::applied_set(g, &known);
     // The newest record of each revision applied, and the steps that
     // stopped halfway (newest first: the first seen is the latest).
-    let mut last_up: HashMap<&str, &braid::db::LogEntry> = HashMap::new();
+    let last_up = braid::db::last_applied(&log);
     let mut halfway: HashMap<&str, &braid::db::LogEntry> = HashMap::new();
     for e in log.iter().filter(|e| e.statement.is_none()) {
-        if e.status == "done" && matches!(e.direction.as_str(), "up" | "stamp") {
-            last_up.entry(e.revision.as_str()).or_insert(e);
-        }
         if matches!(e.status.as_str(), "pending" | "failed") {
             halfway.entry(e.revision.as_str()).or_insert(e);
         }
