@@ -195,6 +195,21 @@ impl Ctx {
         }
     }
 
+    /// The database's history, newest first (none when there is no
+    /// database yet), at most `limit` entries.
+    pub async fn log(
+        &self,
+        limit: Option<usize>,
+    ) -> Result<Vec<braid::db::LogEntry>, CommandError> {
+        if !self.has_database() {
+            return Ok(Vec::new());
+        }
+        let mut db = self.connect().await?;
+        let log = db.log(limit).await;
+        db.close().await;
+        log.map_err(|e| CommandError::new("cannot read the history").cause(e.message))
+    }
+
     /// Whether a database is there to ask: reading commands never create
     /// a SQLite file that does not exist yet.
     pub fn has_database(&self) -> bool {

@@ -53,11 +53,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     if args.format == Format::Json {
         // With the database asked (`-i`): when each revision was applied,
         // how long it took and by whom (SPEC §14).
-        let log = if args.indicate_current && ctx.has_database() {
-            let mut db = ctx.connect().await?;
-            let log = db.log(None).await;
-            db.close().await;
-            log.map_err(|e| CommandError::new("cannot read the history").cause(e.message))?
+        let log = if args.indicate_current {
+            ctx.log(None).await?
         } else {
             Vec::new()
         };

@@ -29,14 +29,7 @@ fn duration(ms: i64) -> String {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     only_formats(args.format, &[Format::Text, Format::Json])?;
-    let entries = if ctx.has_database() {
-        let mut db = ctx.connect().await?;
-        let entries = db.log(args.max_count).await;
-        db.close().await;
-        entries.map_err(|e| CommandError::new("cannot read the history").cause(e.message))?
-    } else {
-        Vec::new()
-    };
+    let entries = ctx.log(args.max_count).await?;
     if args.format == Format::Json {
         out_json(&json!({ "entries": entries }));
         return Ok(());

@@ -23,17 +23,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     let m = h.migration(n);
     let own = g.labels_of(n);
     // What ran of it on the database at the URL, newest first (SPEC §14).
-    let ran: Vec<braid::db::LogEntry> = if ctx.has_database() {
-        let mut db = ctx.connect().await?;
-        let log = db.log(None).await;
-        db.close().await;
-        log.map_err(|e| CommandError::new("cannot read the history").cause(e.message))?
-            .into_iter()
-            .filter(|e| e.revision == m.id.as_str() && e.statement.is_none())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let ran: Vec<braid::db::LogEntry> = ctx
+        .log(None)
+        .await?
+        .into_iter()
+        .filter(|e| e.revision == m.id.as_str() && e.statement.is_none())
+        .collect();
     if args.format == Format::Json {
         let mut v = braid::render::revision_json(&h, n, &own);
         v["children"] = json!(g.ids(g.children(n)).collect::<Vec<_>>());

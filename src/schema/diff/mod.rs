@@ -362,6 +362,33 @@ fn model<'a>(
     m
 }
 
+/// The clauses of `ALTER SEQUENCE` that take `old`'s settings to `new`'s
+/// (increment, bounds, start, cycle), as PostgreSQL and MariaDB both spell
+/// them, but for the word that ends a cycle (`NO CYCLE`, `NOCYCLE`).
+pub(crate) fn sequence_changes(
+    old: &crate::schema::Sequence,
+    new: &crate::schema::Sequence,
+    no_cycle: &str,
+) -> Vec<String> {
+    let mut parts = Vec::new();
+    if old.increment != new.increment {
+        parts.push(format!("INCREMENT BY {}", new.increment));
+    }
+    if old.min != new.min {
+        parts.push(format!("MINVALUE {}", new.min));
+    }
+    if old.max != new.max {
+        parts.push(format!("MAXVALUE {}", new.max));
+    }
+    if old.start != new.start {
+        parts.push(format!("START WITH {}", new.start));
+    }
+    if old.cycle != new.cycle {
+        parts.push(if new.cycle { "CYCLE" } else { no_cycle }.to_owned());
+    }
+    parts
+}
+
 /// A snapshot's views, each after the views it selects from: the order
 /// the SQL form creates them in.
 pub(crate) fn views_in_order(

@@ -273,22 +273,7 @@ fn sequences(m: &Model, s: &mut Script) {
         match m.from.sequences.get(name) {
             None => s.push(Phase::Types, crate::schema::mysql::create_sequence(name, q)),
             Some(old) if old != q => {
-                let mut parts = Vec::new();
-                if old.increment != q.increment {
-                    parts.push(format!("INCREMENT BY {}", q.increment));
-                }
-                if old.min != q.min {
-                    parts.push(format!("MINVALUE {}", q.min));
-                }
-                if old.max != q.max {
-                    parts.push(format!("MAXVALUE {}", q.max));
-                }
-                if old.start != q.start {
-                    parts.push(format!("START WITH {}", q.start));
-                }
-                if old.cycle != q.cycle {
-                    parts.push(if q.cycle { "CYCLE" } else { "NOCYCLE" }.to_owned());
-                }
+                let parts = super::sequence_changes(old, q, "NOCYCLE");
                 s.push(
                     Phase::Types,
                     format!("ALTER SEQUENCE {} {}", quote(name), parts.join(" ")),

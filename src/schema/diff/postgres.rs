@@ -249,21 +249,7 @@ fn sequences(m: &Model, s: &mut Script) {
                 if old.data_type != q.data_type {
                     parts.push(format!("AS {}", q.data_type));
                 }
-                if old.increment != q.increment {
-                    parts.push(format!("INCREMENT BY {}", q.increment));
-                }
-                if old.min != q.min {
-                    parts.push(format!("MINVALUE {}", q.min));
-                }
-                if old.max != q.max {
-                    parts.push(format!("MAXVALUE {}", q.max));
-                }
-                if old.start != q.start {
-                    parts.push(format!("START WITH {}", q.start));
-                }
-                if old.cycle != q.cycle {
-                    parts.push(if q.cycle { "CYCLE" } else { "NO CYCLE" }.to_owned());
-                }
+                parts.extend(super::sequence_changes(old, q, "NO CYCLE"));
                 if !parts.is_empty() {
                     s.push(
                         Phase::Types,
