@@ -829,3 +829,47 @@ fn the_log_shows_each_step_newest_first_with_its_real_duration() {
         );
     }
 }
+
+/// A history table an older braid made (without the statement columns)
+/// is read by `log` as it is, and gains the columns when a step outside a
+/// transaction first records a statement.
+#[test]
+fn an_older_history_table_is_read_as_it_is_and_upgraded_when_written() {
+    let s = Scratch::new(Engine::Sqlite);
+    s.exec(
+        "CREATE TABLE braid_version (version_num VARCHAR(255) NOT NULL PRIMARY KEY);
+         CREATE TABLE braid_version_history (id INTEGER PRIMARY KEY AUTOINCREMENT, revision VARCHAR(255) NOT NULL,
+           direction VARCHAR(8) NOT NULL, checksum VARCHAR(80), status VARCHAR(16) NOT NULL,
+           started_at VARCHAR(40) NOT NULL, finished_at VARCHAR(40), run_by VARCHAR(255), message TEXT);",
+    );
+    s.write(
+        "migrations/a.sql",
+        &migration("a", &[], "", "CREATE TABLE a (id integer);", None),
+    );
+    s.ok(&["upgrade", "a"]);
+    let columns = "SELECT COUNT(*) FROM pragma_table_info('braid_version_history') WHERE name = 'statement_index'";
+    assert_eq!(
+        s.scalar(columns),
+        0,
+        "a transactional step writes no statement row"
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&s.ok(&["log", "--format", "json"]).stdout).unwrap();
+    assert_eq!(log["entries"][0]["revision"], "a");
+    assert!(log["entries"][0]["statement"].is_null());
+    s.write(
+        "migrations/b.sql",
+        &migration(
+            "b",
+            &["a"],
+            "-- transactional = false",
+            "CREATE TABLE b (id integer);",
+            None,
+        ),
+    );
+    s.ok(&["upgrade", "heads"]);
+    assert_eq!(s.scalar(columns), 1);
+    let log: serde_json::Value =
+        serde_json::from_str(&s.ok(&["log", "--format", "json"]).stdout).unwrap();
+    assert_eq!(log["entries"][0]["statement"], 1, "{log}");
+}

@@ -42,14 +42,9 @@ impl DbError {
 }
 
 impl Db {
-    /// Whether the MySQL-protocol server is MariaDB (read once).
+    /// Whether the MySQL-protocol server is MariaDB.
     async fn mariadb(&mut self) -> Result<bool, DbError> {
-        if let Some(m) = self.mariadb {
-            return Ok(m);
-        }
-        let m = self.server_version().await?.contains("MariaDB");
-        self.mariadb = Some(m);
-        Ok(m)
+        Ok(self.server_version().await?.contains("MariaDB"))
     }
 
     /// The SQL that sets `limits` for the statements that follow. With

@@ -208,6 +208,30 @@ pub fn last_applied(entries: &[LogEntry]) -> std::collections::HashMap<&str, &Lo
     out
 }
 
+/// A history row to write.
+struct NewRow<'a> {
+    revision: &'a str,
+    direction: &'a str,
+    checksum: Option<&'a str>,
+    status: &'a str,
+    started: &'a str,
+    finished: Option<&'a str>,
+    message: Option<&'a str>,
+    /// A statement's row: its index and the rows it changed.
+    statement: Option<(i64, Option<i64>)>,
+}
+
+/// What the history table is like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistoryShape {
+    /// There is none (braid never ran, or Alembic's version table alone).
+    Missing,
+    /// An older braid made it, without the statement columns.
+    Old,
+    /// It has every column.
+    Current,
+}
+
 /// History statuses. `pending` and `failed` block further runs until
 /// resolved; the others are records.
 pub mod status {
@@ -250,8 +274,10 @@ pub struct Db {
     /// The version table's name as configured (unqualified).
     version_table_name: String,
     locked: bool,
-    /// Whether a MySQL-protocol server is MariaDB, once asked.
-    mariadb: Option<bool>,
+    /// The server's version string, once asked.
+    version: Option<String>,
+    /// The history table is known to have every column.
+    history_current: bool,
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     lock_name: String,
     run_by: String,
@@ -340,7 +366,8 @@ impl Db {
             dialect,
             version_table_name: version_table.to_owned(),
             locked: false,
-            mariadb: None,
+            version: None,
+            history_current: false,
             run_by: run_by(),
         };
         if let Some(schema) = db.dialect.schema.clone() {
@@ -361,6 +388,8 @@ impl Db {
         }
         self.dialect = Dialect::new(self.dialect.engine, schema, &self.version_table_name);
         self.lock_name = lock_name(&self.dialect);
+        // Another schema's history table, not asked about yet.
+        self.history_current = false;
         if let Some(schema) = self.dialect.schema.clone() {
             let sql = format!("SET search_path TO {}, public", self.dialect.quote(&schema));
             self.exec(&sql).await?;
@@ -492,17 +521,39 @@ impl Db {
         let h = self.dialect.create_history_table();
         self.exec(&v).await?;
         self.exec(&h).await?;
-        // A history table an older braid made lacks the newer columns.
+        Ok(())
+    }
+
+    /// What the history table is like: missing, as an older braid made it
+    /// (without the statement columns), or current. Read once it is current.
+    async fn history_shape(&mut self) -> Result<HistoryShape, DbError> {
+        if self.history_current {
+            return Ok(HistoryShape::Current);
+        }
         let ht = self.dialect.history_table.clone();
-        if self
-            .exec(&format!("SELECT statement_index FROM {ht} WHERE 1 = 0"))
-            .await
-            .is_err()
-        {
+        let probe = |columns: &str| format!("SELECT {columns} FROM {ht} WHERE 1 = 0");
+        let shape = if self.exec(&probe("statement_index")).await.is_ok() {
+            HistoryShape::Current
+        } else if self.exec(&probe("id")).await.is_ok() {
+            HistoryShape::Old
+        } else {
+            HistoryShape::Missing
+        };
+        self.history_current = shape == HistoryShape::Current;
+        Ok(shape)
+    }
+
+    /// Adds the columns later versions of braid added to a history table
+    /// an older one made; only the runs that write them ask (a step outside
+    /// a transaction), not every run.
+    async fn upgrade_history(&mut self) -> Result<(), DbError> {
+        if self.history_shape().await? == HistoryShape::Old {
+            let ht = self.dialect.history_table.clone();
             for (column, ty) in self.dialect.history_additions() {
                 self.exec(&format!("ALTER TABLE {ht} ADD COLUMN {column} {ty}"))
                     .await?;
             }
+            self.history_current = true;
         }
         Ok(())
     }
@@ -569,33 +620,50 @@ impl Db {
         status: &str,
         message: Option<&str>,
     ) -> Result<(), DbError> {
-        let ht = self.dialect.history_table.clone();
-        let ps: Vec<String> = (1..=8).map(|i| self.dialect.param(i)).collect();
         let started = now();
-        let finished = if status == status::PENDING {
-            None
-        } else {
-            Some(now())
-        };
-        let sql = format!(
-            "INSERT INTO {ht} (revision, direction, checksum, status, started_at, finished_at, run_by, message) VALUES ({})",
-            ps.join(", ")
-        );
+        let finished = (status != status::PENDING).then(now);
+        self.insert_row(NewRow {
+            revision,
+            direction,
+            checksum,
+            status,
+            started: &started,
+            finished: finished.as_deref(),
+            message,
+            statement: None,
+        })
+        .await
+    }
+
+    /// Writes a history row; the statement columns only for a statement's
+    /// row (a table an older braid made has them only once upgraded).
+    async fn insert_row(&mut self, row: NewRow<'_>) -> Result<(), DbError> {
+        let ht = self.dialect.history_table.clone();
+        let mut columns =
+            "revision, direction, checksum, status, started_at, finished_at, run_by, message"
+                .to_owned();
+        if row.statement.is_some() {
+            columns.push_str(", statement_index, affected_rows");
+        }
+        let n = if row.statement.is_some() { 10 } else { 8 };
+        let ps: Vec<String> = (1..=n).map(|i| self.dialect.param(i)).collect();
+        let sql = format!("INSERT INTO {ht} ({columns}) VALUES ({})", ps.join(", "));
         let run_by = self.run_by.clone();
-        let id = with_conn!(self, c => {
-            let q = sqlx::query(&sql)
-                .bind(revision)
-                .bind(direction)
-                .bind(checksum)
-                .bind(status)
-                .bind(&started)
-                .bind(finished.as_deref())
+        with_conn!(self, c => {
+            let mut q = sqlx::query(&sql)
+                .bind(row.revision)
+                .bind(row.direction)
+                .bind(row.checksum)
+                .bind(row.status)
+                .bind(row.started)
+                .bind(row.finished)
                 .bind(&run_by)
-                .bind(message);
-            let _ = q.execute(&mut *c).await?;
-            Ok::<(), sqlx::Error>(())
-        });
-        id?;
+                .bind(row.message);
+            if let Some((index, rows)) = row.statement {
+                q = q.bind(index).bind(rows);
+            }
+            q.execute(&mut *c).await.map(|_| ())
+        })?;
         Ok(())
     }
 
@@ -683,31 +751,19 @@ impl Db {
         rows: Option<u64>,
         message: &str,
     ) -> Result<(), DbError> {
-        let ht = self.dialect.history_table.clone();
-        let ps: Vec<String> = (1..=10).map(|i| self.dialect.param(i)).collect();
-        let sql = format!(
-            "INSERT INTO {ht} (revision, direction, checksum, status, started_at, finished_at, run_by, message, statement_index, affected_rows) VALUES ({})",
-            ps.join(", ")
-        );
-        let run_by = self.run_by.clone();
+        self.upgrade_history().await?;
         let finished = now();
-        let index = index as i64;
-        let rows = rows.map(|r| r as i64);
-        with_conn!(self, c => sqlx::query(&sql)
-            .bind(revision)
-            .bind(direction)
-            .bind(checksum)
-            .bind(status::STATEMENT)
-            .bind(started)
-            .bind(&finished)
-            .bind(&run_by)
-            .bind(message)
-            .bind(index)
-            .bind(rows)
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))?;
-        Ok(())
+        self.insert_row(NewRow {
+            revision,
+            direction,
+            checksum: Some(checksum),
+            status: status::STATEMENT,
+            started,
+            finished: Some(&finished),
+            message: Some(message),
+            statement: Some((index as i64, rows.map(|r| r as i64))),
+        })
+        .await
     }
 
     /// How many statements of the step whose `pending` row is `row` have
@@ -716,6 +772,7 @@ impl Db {
         &mut self,
         row: &HistoryRow,
     ) -> Result<usize, DbError> {
+        self.upgrade_history().await?;
         let ht = self.dialect.history_table.clone();
         let (p1, p2) = (self.dialect.param(1), self.dialect.param(2));
         let sql = format!(
@@ -833,26 +890,29 @@ impl Db {
     ///
     /// The history table cannot be read.
     pub async fn log(&mut self, limit: Option<usize>) -> Result<Vec<LogEntry>, DbError> {
-        if !self.has_version_table().await? {
-            return Ok(Vec::new());
-        }
-        // A table Alembic wrote has no history beside it.
+        // None where braid never ran, or beside a version table Alembic
+        // wrote; an older braid's table has no statement columns.
+        let statement_columns = match self.history_shape().await? {
+            HistoryShape::Missing => return Ok(Vec::new()),
+            HistoryShape::Old => "NULL, NULL".to_owned(),
+            HistoryShape::Current => {
+                let text = if self.engine() == Engine::Mysql {
+                    "CHAR"
+                } else {
+                    "TEXT"
+                };
+                format!("CAST(statement_index AS {text}), CAST(affected_rows AS {text})")
+            }
+        };
         let ht = self.dialect.history_table.clone();
-        let exists = self
-            .exec(&format!("SELECT 1 FROM {ht} WHERE 1 = 0"))
-            .await
-            .is_ok();
-        if !exists {
-            return Ok(Vec::new());
-        }
-        let text = if self.engine() == Engine::Mysql {
-            "CHAR"
+        let id = if self.engine() == Engine::Mysql {
+            "CAST(id AS CHAR)"
         } else {
-            "TEXT"
+            "CAST(id AS TEXT)"
         };
         let sql = format!(
-            "SELECT CAST(id AS {text}), revision, direction, status, started_at, finished_at, run_by, message, \
-             CAST(statement_index AS {text}), CAST(affected_rows AS {text}) FROM {ht} ORDER BY id DESC{}",
+            "SELECT {id}, revision, direction, status, started_at, finished_at, run_by, message, \
+             {statement_columns} FROM {ht} ORDER BY id DESC{}",
             limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
         );
         let rows = self.text_rows(&sql, &[]).await?;
@@ -1074,17 +1134,22 @@ impl Db {
     ///
     /// The query fails.
     pub async fn server_version(&mut self) -> Result<String, DbError> {
+        if let Some(v) = &self.version {
+            return Ok(v.clone());
+        }
         let sql = match self.engine() {
             Engine::Postgres => "SELECT current_setting('server_version')",
             Engine::Mysql => "SELECT CAST(VERSION() AS CHAR)",
             Engine::Sqlite => "SELECT sqlite_version()",
         };
-        Ok(self
+        let version = self
             .strings(sql, &[])
             .await?
             .into_iter()
             .next()
-            .unwrap_or_default())
+            .unwrap_or_default();
+        self.version = Some(version.clone());
+        Ok(version)
     }
 
     /// Sizes (planner statistics: rows estimated, bytes with indexes) and

@@ -1,8 +1,8 @@
 //! `braid status`: every revision in graph order with its state on the
 //! database at the URL (`applied`, `pending`, `failed`, and recorded
 //! revisions no file declares as `unknown`), when it was applied, how
-//! long it took and by whom (SPEC §14). Read-only: one query for the
-//! version table and one for the history.
+//! long it took and by whom (SPEC §14). Read-only: it reads the version
+//! table and the history, once each.
 
 use std::collections::HashMap;
 
