@@ -969,14 +969,6 @@ async fn run_step_inner(
                 break;
             }
         }
-        if let Some((_, e)) = culprit.as_mut().filter(|(_, e)| e.is_lock_timeout()) {
-            db.rollback().await.map_err(db_err("rolling back"))?;
-            let holders = db.lock_holders(&tables()).await.unwrap_or_default();
-            *e = live::with_holders(e.clone(), retry.attempt, &holders);
-            db.exec("BEGIN")
-                .await
-                .map_err(db_err("starting a transaction"))?;
-        }
         roll_back_step(
             db,
             m.id.as_str(),
@@ -985,6 +977,11 @@ async fn run_step_inner(
             &batch_error.message,
         )
         .await?;
+        // Retries spent: the error names who still holds the lock.
+        if let Some((_, e)) = culprit.as_mut().filter(|(_, e)| e.is_lock_timeout()) {
+            let holders = db.lock_holders(&tables()).await.unwrap_or_default();
+            *e = live::with_holders(e.clone(), retry.attempt, &holders);
+        }
         return Err(match culprit {
             Some((stmt, e)) => failed(stmt, e, true),
             None => ExecuteError::Database {

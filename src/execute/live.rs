@@ -118,7 +118,8 @@ impl<'t> Retry<'t> {
 }
 
 /// A PostgreSQL `CREATE INDEX CONCURRENTLY` with a name: the index,
-/// qualified by its table's schema.
+/// qualified by its table's schema. (Read only for a statement that says
+/// CONCURRENTLY.)
 fn concurrent_index(db: &Db, code: &str) -> Option<String> {
     if db.engine() != Engine::Postgres {
         return None;
@@ -158,15 +159,16 @@ pub(super) async fn statement(
     obs: &mut dyn Observer,
 ) -> Result<u64, Stopped> {
     let code = stmt.code();
+    let concurrent = concurrently(db, code);
     let mut limits = limits(timeouts);
-    if limits.lock.is_some() && concurrently(db, code) {
+    if limits.lock.is_some() && concurrent {
         limits.lock = Some(Duration::ZERO);
     }
     if limits.any() {
         let set = db.limits_sql(limits, false).await?;
         db.exec(&set).await?;
     }
-    let index = concurrent_index(db, code);
+    let index = concurrent.then(|| concurrent_index(db, code)).flatten();
     if let Some(index) = &index {
         before_concurrent_build(db, index, revision, obs).await?;
     }
