@@ -551,24 +551,6 @@ pub(super) fn render(s: &Snapshot) -> String {
                 ));
             }
         }
-    }
-    for (name, v) in &s.views {
-        if let Some(c) = &v.comment {
-            out.push_str(&format!(
-                "COMMENT ON VIEW {} IS {};\n",
-                quote(name),
-                literal(c)
-            ));
-        }
-    }
-    for (name, c) in &s.type_comments {
-        out.push_str(&format!(
-            "COMMENT ON TYPE {} IS {};\n",
-            quote(name),
-            literal(c)
-        ));
-    }
-    for (name, t) in &s.tables {
         for k in t.primary_key.iter().chain(&t.constraints) {
             if let Some(c) = &k.comment {
                 out.push_str(&format!(
@@ -588,6 +570,22 @@ pub(super) fn render(s: &Snapshot) -> String {
                 ));
             }
         }
+    }
+    for (name, v) in &s.views {
+        if let Some(c) = &v.comment {
+            out.push_str(&format!(
+                "COMMENT ON VIEW {} IS {};\n",
+                quote(name),
+                literal(c)
+            ));
+        }
+    }
+    for (name, c) in &s.type_comments {
+        out.push_str(&format!(
+            "COMMENT ON TYPE {} IS {};\n",
+            quote(name),
+            literal(c)
+        ));
     }
     out
 }

@@ -10,6 +10,19 @@ fn comment(c: &Option<String>) -> String {
     c.as_deref().map_or("NULL".to_owned(), literal)
 }
 
+/// `COMMENT ON COLUMN` setting the column's comment (or clearing it).
+fn column_comment(table: &str, c: &crate::schema::Column, s: &mut Script) {
+    s.push(
+        Phase::Comments,
+        format!(
+            "COMMENT ON COLUMN {}.{} IS {}",
+            quote(table),
+            quote(&c.name),
+            comment(&c.comment)
+        ),
+    );
+}
+
 fn drop_view(name: &str, v: &View) -> String {
     let kind = if v.create_sql.starts_with("CREATE MATERIALIZED") {
         "MATERIALIZED VIEW"
@@ -317,15 +330,7 @@ fn created(name: &str, t: &crate::schema::Table, s: &mut Script) {
         );
     }
     for c in t.columns.iter().filter(|c| c.comment.is_some()) {
-        s.push(
-            Phase::Comments,
-            format!(
-                "COMMENT ON COLUMN {}.{} IS {}",
-                quote(name),
-                quote(&c.name),
-                comment(&c.comment)
-            ),
-        );
+        column_comment(name, c, s);
     }
     let keys: Vec<&Constraint> = t.primary_key.iter().chain(&t.constraints).collect();
     key_and_index_comments(name, &keys, &t.indexes.iter().collect::<Vec<_>>(), false, s);
@@ -408,14 +413,7 @@ fn changed(m: &Model, c: &TableChange, s: &mut Script) {
         }
         // A column added back by a down script brings its comment back.
         if a.comment.is_some() {
-            s.push(
-                Phase::Comments,
-                format!(
-                    "COMMENT ON COLUMN {t}.{} IS {}",
-                    quote(&a.name),
-                    comment(&a.comment)
-                ),
-            );
+            column_comment(c.name, a, s);
         }
     }
     for (f, to) in &c.altered {
@@ -469,10 +467,7 @@ fn altered(
             format!("ALTER TABLE {t} ADD COLUMN {}", column_def(to)),
         );
         if to.comment.is_some() {
-            s.push(
-                Phase::Comments,
-                format!("COMMENT ON COLUMN {t}.{col} IS {}", comment(&to.comment)),
-            );
+            column_comment(c.name, to, s);
         }
         return;
     }
@@ -603,10 +598,7 @@ fn altered(
         }
     }
     if f.comment != to.comment {
-        s.push(
-            Phase::Comments,
-            format!("COMMENT ON COLUMN {t}.{col} IS {}", comment(&to.comment)),
-        );
+        column_comment(c.name, to, s);
     }
 }
 
