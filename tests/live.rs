@@ -8,62 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::migration;
-use common::scratch::{ENGINES, Engine, Scratch, rt};
-use sqlx::Connection;
-
-/// A connection of the test's own, in the scratch schema or database.
-enum Session {
-    Pg(sqlx::PgConnection),
-    My(sqlx::MySqlConnection),
-    Lite(sqlx::SqliteConnection),
-}
-
-impl Session {
-    async fn open(s: &Scratch) -> Session {
-        match s.engine {
-            Engine::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&s.url).await.unwrap();
-                sqlx::raw_sql(&format!("SET search_path TO \"{}\"", s.name))
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-                Session::Pg(c)
-            }
-            Engine::Mysql => Session::My(sqlx::MySqlConnection::connect(&s.url).await.unwrap()),
-            Engine::Sqlite => Session::Lite(sqlx::SqliteConnection::connect(&s.url).await.unwrap()),
-        }
-    }
-
-    async fn exec(&mut self, sql: &str) {
-        let r = match self {
-            Session::Pg(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
-            Session::My(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
-            Session::Lite(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
-        };
-        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-
-    /// How long one statement took.
-    async fn timed(&mut self, sql: &str) -> Duration {
-        let t = Instant::now();
-        self.exec(sql).await;
-        t.elapsed()
-    }
-
-    async fn id(&mut self) -> i64 {
-        match self {
-            Session::Pg(c) => sqlx::query_scalar("SELECT CAST(pg_backend_pid() AS BIGINT)")
-                .fetch_one(c)
-                .await
-                .unwrap(),
-            Session::My(c) => sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
-                .fetch_one(c)
-                .await
-                .unwrap(),
-            Session::Lite(_) => 0,
-        }
-    }
-}
+use common::scratch::{ENGINES, Engine, Scratch, Session, rt};
 
 fn spawn(s: &Scratch, args: &[&str]) -> Child {
     let mut c: Command = s.project.command(args);
@@ -256,29 +201,22 @@ fn exhausted_retries_fail_naming_the_holder_with_nothing_half_applied() {
         } else {
             "100ms"
         };
+        // On PostgreSQL, a first statement the rollback must take back.
+        let first = if engine == Engine::Postgres {
+            "CREATE TABLE side (id integer);\n"
+        } else {
+            ""
+        };
         s.write(
             "migrations/late.sql",
             &migration(
                 "late",
                 &["start"],
                 &format!("-- lock_timeout = \"{timeout}\"\n-- lock_retries = 1"),
-                "ALTER TABLE t ADD COLUMN late integer;",
+                &format!("{first}ALTER TABLE t ADD COLUMN late integer;"),
                 None,
             ),
         );
-        // And on PostgreSQL a first statement the rollback must take back.
-        if engine == Engine::Postgres {
-            s.write(
-                "migrations/late.sql",
-                &migration(
-                    "late",
-                    &["start"],
-                    &format!("-- lock_timeout = \"{timeout}\"\n-- lock_retries = 1"),
-                    "CREATE TABLE side (id integer);\nALTER TABLE t ADD COLUMN late integer;",
-                    None,
-                ),
-            );
-        }
         let (run, holder) = rt().block_on(async {
             let mut holder = Session::open(&s).await;
             let id = holder.id().await;

@@ -4,6 +4,8 @@
 
 use sqlx::Connection;
 
+use std::time::{Duration, Instant};
+
 use super::Project;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -145,34 +147,7 @@ impl Scratch {
 
     /// A query returning one integer, run in the scratch schema.
     pub fn scalar(&self, sql: &str) -> i64 {
-        let sql = sql.to_owned();
-        rt().block_on(async {
-            match self.engine {
-                Engine::Sqlite => {
-                    let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(&sql)
-                        .fetch_one(&mut c)
-                        .await
-                        .unwrap()
-                }
-                Engine::Postgres => {
-                    let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                    let path = format!("SET search_path TO \"{}\"", self.name.replace('"', "\"\""));
-                    sqlx::raw_sql(&path).execute(&mut c).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(&sql)
-                        .fetch_one(&mut c)
-                        .await
-                        .unwrap()
-                }
-                Engine::Mysql => {
-                    let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(&sql)
-                        .fetch_one(&mut c)
-                        .await
-                        .unwrap()
-                }
-            }
-        })
+        rt().block_on(async { Session::open(self).await.scalar(sql).await })
     }
 
     /// Whether a table exists in the scratch schema.
@@ -195,25 +170,7 @@ impl Scratch {
 
     /// Runs raw SQL in the scratch schema.
     pub fn exec(&self, sql: &str) {
-        let sql = sql.to_owned();
-        rt().block_on(async {
-            match self.engine {
-                Engine::Sqlite => {
-                    let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                    sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
-                }
-                Engine::Postgres => {
-                    let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                    let path = format!("SET search_path TO \"{}\"", self.name.replace('"', "\"\""));
-                    sqlx::raw_sql(&path).execute(&mut c).await.unwrap();
-                    sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
-                }
-                Engine::Mysql => {
-                    let mut c = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-                    sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
-                }
-            }
-        });
+        rt().block_on(async { Session::open(self).await.exec(sql).await });
     }
 
     /// A statement that takes about `ms` milliseconds on this engine.
@@ -261,6 +218,68 @@ impl Drop for Scratch {
                     }
                 });
             }
+        }
+    }
+}
+
+/// A connection of the test's own, in the scratch schema or database.
+pub enum Session {
+    Pg(sqlx::PgConnection),
+    My(sqlx::MySqlConnection),
+    Lite(sqlx::SqliteConnection),
+}
+
+impl Session {
+    pub async fn open(s: &Scratch) -> Session {
+        match s.engine {
+            Engine::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&s.url).await.unwrap();
+                sqlx::raw_sql(&format!(
+                    "SET search_path TO \"{}\"",
+                    s.name.replace('"', "\"\"")
+                ))
+                .execute(&mut c)
+                .await
+                .unwrap();
+                Session::Pg(c)
+            }
+            Engine::Mysql => Session::My(sqlx::MySqlConnection::connect(&s.url).await.unwrap()),
+            Engine::Sqlite => Session::Lite(sqlx::SqliteConnection::connect(&s.url).await.unwrap()),
+        }
+    }
+
+    pub async fn exec(&mut self, sql: &str) {
+        let r = match self {
+            Session::Pg(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
+            Session::My(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
+            Session::Lite(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
+        };
+        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// How long one statement took.
+    pub async fn timed(&mut self, sql: &str) -> Duration {
+        let t = Instant::now();
+        self.exec(sql).await;
+        t.elapsed()
+    }
+
+    /// A query returning one integer.
+    pub async fn scalar(&mut self, sql: &str) -> i64 {
+        let r = match self {
+            Session::Pg(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+            Session::My(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+            Session::Lite(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+        };
+        r.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The server's id of this session (0 on SQLite).
+    pub async fn id(&mut self) -> i64 {
+        match self {
+            Session::Pg(_) => self.scalar("SELECT CAST(pg_backend_pid() AS BIGINT)").await,
+            Session::My(_) => self.scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)").await,
+            Session::Lite(_) => 0,
         }
     }
 }
