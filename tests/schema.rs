@@ -1147,3 +1147,70 @@ fn two_databases_are_diffed_and_the_script_proven() {
     admin(format!("DROP DATABASE {a} WITH (FORCE)"));
     admin(format!("DROP DATABASE {b} WITH (FORCE)"));
 }
+
+/// `braid diff URL URL` where the change touches a few objects of many:
+/// only those, what depends on them and what they need are built for the
+/// proof (said with the count), and the script still reaches the second
+/// database when applied to the first.
+#[test]
+fn a_small_change_between_large_databases_is_proven_on_its_part() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (a, b) = (unique("braid_dpa"), unique("braid_dpb"));
+    let server = PG.trim_end_matches("/test");
+    let run = |db: &str, sql: String| {
+        let url = format!("{server}/{db}");
+        rt().block_on(async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
+        })
+    };
+    let tables = |extra: &str| {
+        let mut sql = "CREATE SCHEMA app; SET search_path TO app;".to_owned();
+        for i in 1..=6 {
+            let key = if i == 6 {
+                ", t5_id integer REFERENCES t5 (id)"
+            } else {
+                ""
+            };
+            let more = if i == 2 { extra } else { "" };
+            sql.push_str(&format!(
+                "CREATE TABLE t{i} (id integer PRIMARY KEY{key}{more});"
+            ));
+        }
+        sql
+    };
+    run("test", format!("CREATE DATABASE {a}"));
+    run("test", format!("CREATE DATABASE {b}"));
+    run(&a, tables("") + "CREATE VIEW v1 AS SELECT id FROM t1;");
+    run(
+        &b,
+        tables(", extra text") + "CREATE VIEW v1 AS SELECT id, 1 AS one FROM t1;",
+    );
+    let p = Project::new();
+    p.write(
+        "braid.toml",
+        &format!("[database]\nurl = \"{PG}\"\nschema = \"app\"\n"),
+    );
+    let (url_a, url_b) = (format!("{server}/{a}"), format!("{server}/{b}"));
+    let r = p.run(&["diff", &url_a, &url_b]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // t2 and v1 change, v1 needs t1: three of the seven objects.
+    assert!(
+        r.stderr.contains(
+            "proving the script on the part of the first schema it touches, rebuilt from SQL: 3 of its 7 objects"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("ADD COLUMN \"extra\" text;"),
+        "{}",
+        r.stdout
+    );
+    run(&a, format!("SET search_path TO app; {}", r.stdout));
+    let same = p.run(&["diff", &url_a, &url_b, "--exit-code"]);
+    assert_eq!(same.code, 0, "{}{}", same.stdout, same.stderr);
+    assert_eq!(scratch_left(), Vec::<String>::new());
+    run("test", format!("DROP DATABASE {a} WITH (FORCE)"));
+    run("test", format!("DROP DATABASE {b} WITH (FORCE)"));
+}

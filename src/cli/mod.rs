@@ -188,6 +188,9 @@ impl Ctx {
             Some(ProofBase::Copy(name)) => self.note(&format!(
                 "proving the script on a copy of database {name}, its rows emptied"
             )),
+            Some(ProofBase::Part { objects, of }) => self.note(&format!(
+                "proving the script on the part of the first schema it touches, rebuilt from SQL: {objects} of its {of} objects (those it changes, those that depend on them, what these need)"
+            )),
             Some(ProofBase::Rebuilt { database, reason }) => self.note(&format!(
                 "proving the script on database {database}'s schema rebuilt from SQL: it could not be copied ({reason})"
             )),

@@ -14,6 +14,7 @@ pub mod diff;
 mod mysql;
 mod postgres;
 pub mod scratch;
+pub mod slice;
 pub mod source;
 mod sqlite;
 

@@ -17,6 +17,7 @@ use crate::execute::{self, ExecuteError, Options, Request, Silent};
 use crate::history::History;
 use crate::schema::diff::{Renames, Script};
 use crate::schema::scratch::{Scratch, ScratchError};
+use crate::schema::slice::Slice;
 use crate::schema::{self, Filter, Snapshot};
 use crate::target::{self, Target, TargetError};
 
@@ -375,6 +376,15 @@ fn same_server(a: &str, b: &str) -> bool {
 pub enum ProofBase {
     /// On a copy of the database, its rows emptied.
     Copy(String),
+    /// On the part of the database's schema the change touches (the
+    /// objects it changes, those that depend on them and what these need),
+    /// rebuilt from SQL.
+    Part {
+        /// How many of the database's objects that part holds.
+        objects: usize,
+        /// How many it holds in all.
+        of: usize,
+    },
     /// On the database's schema rebuilt from SQL, because it could not be
     /// copied (why).
     Rebuilt {
@@ -428,15 +438,20 @@ pub async fn scripts(
         });
     }
     let mut proof = None;
+    let mut sliced = None;
     let index = match from.scratch {
         Some(i) => i,
         None => {
-            // A copy of the database itself where the server allows it
-            // (nobody else connected, the same server), its rows emptied:
-            // the proof runs on empty tables. Else its SQL form. Which way
-            // it went is said: the two prove different things (the copy
-            // has the database's own objects).
+            // A database read as it is has no scratch database. Where the
+            // change touches less than half of it (and it holds nothing
+            // braid does not read), only that part is built: building or
+            // copying a large schema costs the server seconds.
+            let slice = Slice::of(&from.snap, &to.snap);
+            let part = from.snap.unsupported.is_empty()
+                && slice.objects * 2 < slice.of
+                && slice.proves_the_same(&from.snap, &to.snap, &up, renames);
             let copy = match &from.template {
+                _ if part => None,
                 Some(name) => match Scratch::on(settings, dev_url, Some(name)).await {
                     Ok(copy) => {
                         proof = Some(ProofBase::Copy(name.clone()));
@@ -452,6 +467,11 @@ pub async fn scripts(
                 },
                 None => None,
             };
+            // Else a copy of the database itself where the server allows
+            // it (nobody else connected, the same server), its rows
+            // emptied: the proof runs on empty tables. Else its SQL form.
+            // Which way it went is said: they prove different things (the
+            // copy has the database's own objects).
             let copied = copy.is_some();
             scratches.push(match copy {
                 Some(s) => s,
@@ -459,7 +479,18 @@ pub async fn scripts(
             });
             let i = scratches.len() - 1;
             let db = &mut scratches[i].db;
-            let built = if copied {
+            let built = if part {
+                proof = Some(ProofBase::Part {
+                    objects: slice.objects,
+                    of: slice.of,
+                });
+                let sql = slice.from.to_sql();
+                sliced = Some(slice);
+                autogen::run_sql(db, &sql).await.map_err(|error| SourceError::Prepare {
+                    what: "cannot build the part of the database's schema the change touches on a scratch database",
+                    error,
+                })
+            } else if copied {
                 let tables = from.snap.tables.keys().map(String::as_str);
                 schema::scratch::empty(db, tables)
                     .await
@@ -479,10 +510,14 @@ pub async fn scripts(
             i
         }
     };
+    let (base_from, base_to) = match &sliced {
+        Some(s) => (&s.from, &s.to),
+        None => (&from.snap, &to.snap),
+    };
     let (down, notes) = autogen::prove(
         &mut scratches[index].db,
-        &from.snap,
-        &to.snap,
+        base_from,
+        base_to,
         &up,
         renames,
         &Filter::for_settings(settings),
