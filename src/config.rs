@@ -309,6 +309,17 @@ impl DatabaseUrl {
         &self.0
     }
 
+    /// A SQLite URL's file (`None` in memory, or for another engine).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let rest = self.0.strip_prefix("sqlite:")?;
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
     /// The engine the URL's scheme names.
     pub fn engine(&self) -> Result<Engine, String> {
         let scheme = self.0.split(':').next().unwrap_or_default();
@@ -399,16 +410,10 @@ impl Settings {
     /// Whether the database exists: always for a server URL; for SQLite,
     /// whether the file is there (in memory counts as there).
     pub fn has_database(&self) -> bool {
-        let url = self.url.expose();
-        let Some(rest) = url.strip_prefix("sqlite:") else {
-            return true;
-        };
-        let path = rest
-            .trim_start_matches("//")
-            .split('?')
-            .next()
-            .unwrap_or_default();
-        path.is_empty() || path == ":memory:" || Path::new(path).exists()
+        match self.url.engine() {
+            Ok(Engine::Sqlite) => self.url.sqlite_file().is_none_or(|p| p.exists()),
+            _ => true,
+        }
     }
 
     /// Resolves settings from the command line, `env` (a variable lookup,

@@ -24,6 +24,7 @@ use crate::revision::Direction;
 use crate::target::{self, DowngradeTarget, Target, TargetError};
 
 mod live;
+pub mod probe;
 
 /// What to do.
 #[derive(Debug, Clone)]
@@ -68,6 +69,11 @@ pub struct Options {
     /// settings: findings go to the observer, and with `upgrade = "deny"`
     /// an error finding stops the run before anything runs.
     pub lint: Option<crate::config::Lint>,
+    /// Measure every statement (`braid rehearse`): its duration, the
+    /// table locks it took and the tables it rewrote, reported as
+    /// [`Event::Statement`]. A transactional revision on PostgreSQL then
+    /// runs statement by statement instead of in one round trip.
+    pub measure: bool,
 }
 
 /// Progress, for the user interface.
@@ -146,6 +152,15 @@ pub enum Event<'a> {
         elapsed: Duration,
         /// The last batch changed no row: the block is done.
         done: bool,
+    },
+    /// A statement finished, measured (with [`Options::measure`]).
+    Statement {
+        /// The revision.
+        revision: &'a str,
+        /// Applied or reverted.
+        direction: Direction,
+        /// What it did.
+        measured: &'a probe::Measured,
     },
     /// A revision finished and was recorded.
     StepFinished {
@@ -917,7 +932,7 @@ async fn run_step_inner(
         )
     };
 
-    if transactional && db.engine() == Engine::Postgres {
+    if transactional && db.engine() == Engine::Postgres && !opts.measure {
         // The run lock is held, so the version table cannot have moved: the
         // whole step (SQL, version table, history, COMMIT) goes in one round
         // trip. Only when it fails are the statements run again one by one,
@@ -1008,12 +1023,41 @@ async fn run_step_inner(
     }
 
     if transactional {
-        for stmt in &statements {
+        let mut probe = None;
+        if opts.measure {
+            if db.engine() == Engine::Postgres {
+                let set = db
+                    .limits_sql(live::limits(&timeouts), true)
+                    .await
+                    .map_err(db_err("setting the timeouts"))?;
+                db.exec(&set)
+                    .await
+                    .map_err(db_err("setting the timeouts"))?;
+            }
+            probe = Some(probe::Probe::start(db, true).await);
+        }
+        for (i, stmt) in statements.iter().enumerate() {
             if stopping(opts) {
                 roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
                 return Err(cancelled());
             }
-            if let Err(e) = db.exec(stmt.text).await {
+            let ran = match probe.as_mut() {
+                Some(p) => {
+                    let (ran, measured) = p
+                        .measure(db, i + 1, stmt, async |db: &mut Db| {
+                            db.exec(stmt.text).await
+                        })
+                        .await;
+                    obs.event(Event::Statement {
+                        revision: m.id.as_str(),
+                        direction: step.direction,
+                        measured: &measured,
+                    });
+                    ran
+                }
+                None => db.exec(stmt.text).await,
+            };
+            if let Err(e) = ran {
                 if e.is_cancelled() && stopping(opts) {
                     roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
                     return Err(cancelled());
@@ -1098,9 +1142,29 @@ async fn run_step_inner(
     };
     let total = statements.len();
     let mut result = Ok(());
+    let mut probe = match opts.measure {
+        true => Some(probe::Probe::start(db, false).await),
+        false => None,
+    };
     for (i, stmt) in statements.iter().enumerate().skip(first) {
         let started = db.now();
-        match live::statement(db, stmt, m.id.as_str(), &timeouts, opts, obs).await {
+        let ran = match probe.as_mut() {
+            Some(p) => {
+                let (ran, measured) = p
+                    .measure(db, i + 1, stmt, async |db: &mut Db| {
+                        live::statement(db, stmt, m.id.as_str(), &timeouts, opts, &mut *obs).await
+                    })
+                    .await;
+                obs.event(Event::Statement {
+                    revision: m.id.as_str(),
+                    direction: step.direction,
+                    measured: &measured,
+                });
+                ran
+            }
+            None => live::statement(db, stmt, m.id.as_str(), &timeouts, opts, obs).await,
+        };
+        match ran {
             Ok(rows) => {
                 let batch = crate::migration::Batch::of(stmt.leading_comments()).is_some();
                 db.record_statement(

@@ -97,6 +97,7 @@
 
 pub mod authoring;
 pub mod autogen;
+pub mod backup;
 pub mod config;
 pub mod conflict;
 pub mod db;
@@ -106,6 +107,7 @@ pub mod fleet;
 pub mod import;
 pub mod lint;
 pub mod migrator;
+pub mod rehearse;
 pub mod render;
 pub mod schema;
 pub mod verify;

@@ -374,6 +374,7 @@ impl Migrator {
             // An embedded application's revisions were linted when they
             // were written (`braid lint`, `check`).
             lint: None,
+            measure: false,
         }
     }
 

@@ -261,11 +261,7 @@ fn one_line(s: &str) -> String {
 /// where, the statement, the table's size and the fix.
 pub fn finding_text(f: &braid::lint::safety::Finding) -> String {
     use std::fmt::Write as _;
-    let sev = match f.severity {
-        braid::lint::Severity::Error => "error",
-        braid::lint::Severity::Warning => "warning",
-    };
-    let mut s = format!("{sev}[{}]: {}\n", f.rule, f.message);
+    let mut s = format!("{}[{}]: {}\n", f.severity.as_str(), f.rule, f.message);
     let width = f.line.to_string().len();
     let pad = " ".repeat(width);
     let _ = writeln!(

@@ -78,6 +78,8 @@ enum Command {
     Log(commands::log::Args),
     /// Show every revision's state on the database: applied (when, how long, by whom), pending, failed.
     Status(commands::status::Args),
+    /// Run the pending revisions on a copy of the database: each statement's time, locks and rewrites, then the rollback tested.
+    Rehearse(commands::rehearse::Args),
     /// Show one revision in full.
     Show(commands::show::Args),
     /// Record revisions as current without running any SQL.
@@ -321,6 +323,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Command::Branches(a) => commands::heads::branches(&ctx, a),
             Command::History(a) => commands::history::run(&ctx, a).await,
             Command::Show(a) => commands::show::run(&ctx, a).await,
+            Command::Rehearse(a) => commands::rehearse::run(&ctx, a).await,
             Command::Stamp(a) => commands::stamp::run(&ctx, a).await,
             Command::Check(a) => commands::check::run(&ctx, a).await,
             Command::Lint(a) => commands::lint::run(&ctx, a).await,

@@ -153,6 +153,8 @@ impl Observer for Progress {
                     None => {}
                 }
             }
+            // Rehearse collects these and prints its own table.
+            Event::Statement { .. } => {}
             Event::StepFinished {
                 revision,
                 direction,

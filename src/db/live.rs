@@ -43,7 +43,7 @@ impl DbError {
 
 impl Db {
     /// Whether the MySQL-protocol server is MariaDB.
-    async fn mariadb(&mut self) -> Result<bool, DbError> {
+    pub(crate) async fn mariadb(&mut self) -> Result<bool, DbError> {
         Ok(self.server_version().await?.contains("MariaDB"))
     }
 

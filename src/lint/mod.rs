@@ -51,6 +51,16 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// `error` or `warning`, as printed and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One finding, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lint {

@@ -79,6 +79,7 @@ pub struct Scratch {
     home: Home,
     /// What to call it in messages (no password).
     pub label: String,
+    url: String,
 }
 
 fn fresh_name() -> String {
@@ -200,6 +201,7 @@ impl Scratch {
                     db,
                     home: Home::Memory,
                     label: s.url.to_string(),
+                    url: s.url.expose().to_owned(),
                 })
             }
             Engine::Postgres | Engine::Mysql => {
@@ -262,6 +264,7 @@ impl Scratch {
                 url.set_path(&format!("/{name}"));
                 let s = with_url(settings, url.as_str())?;
                 let label = s.url.to_string();
+                let exposed = s.url.expose().to_owned();
                 let connected = async {
                     let mut db = Db::connect(&s).await?;
                     if engine == Engine::Postgres {
@@ -284,6 +287,7 @@ impl Scratch {
                             name,
                         },
                         label,
+                        url: exposed,
                     }),
                     Err(error) => {
                         let _ = drop_database(&mut admin, &name).await;
@@ -293,6 +297,12 @@ impl Scratch {
                 }
             }
         }
+    }
+
+    /// Its URL, password included: for a tool that must connect to it
+    /// (`psql` restoring a copy).
+    pub fn expose_url(&self) -> &str {
+        &self.url
     }
 
     /// Closes the connection and drops the database.

@@ -146,6 +146,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             timeouts: ctx.settings.timeouts,
             stop: Some(interrupted.clone()),
             lint: None,
+            measure: false,
         },
         ..Schedule::default()
     };

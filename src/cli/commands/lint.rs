@@ -3,8 +3,7 @@
 //! table (SPEC §12). Exit 1 when an error finding remains.
 
 use braid::graph::Node;
-use braid::lint::Severity;
-use braid::lint::safety::{Finding, Report};
+use braid::lint::safety::Report;
 use braid::revision::Direction;
 use serde_json::json;
 
@@ -103,13 +102,6 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     Ok(())
 }
 
-fn severity(f: &Finding) -> &'static str {
-    match f.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
-}
-
 fn print(ctx: &Ctx, report: &Report, format: LintFormat, revisions: usize) {
     match format {
         LintFormat::Json => out_json(&json!({
@@ -123,7 +115,7 @@ fn print(ctx: &Ctx, report: &Report, format: LintFormat, revisions: usize) {
                     "{}:{}:1: {}: {} [{}]\n",
                     f.file.display(),
                     f.line,
-                    severity(f),
+                    f.severity.as_str(),
                     f.message,
                     f.rule
                 ));
@@ -143,7 +135,7 @@ fn print(ctx: &Ctx, report: &Report, format: LintFormat, revisions: usize) {
             for f in &report.findings {
                 s.push_str(&format!(
                     "::{} file={},line={},title={}::{}\n",
-                    severity(f),
+                    f.severity.as_str(),
                     prop(&f.file.display().to_string()),
                     f.line,
                     prop(&format!("braid lint: {}", f.rule)),

@@ -186,6 +186,7 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
         timeouts: ctx.settings.timeouts,
         stop: Some(stop.clone()),
         lint: Some(ctx.settings.lint.clone()),
+        measure: false,
     };
     let mut progress = Progress::new(ctx.quiet);
     let in_flight = progress.in_flight.clone();

@@ -15,6 +15,7 @@ pub mod log;
 pub mod merge;
 pub mod migrate;
 pub mod rebase;
+pub mod rehearse;
 pub mod revision;
 pub mod schema;
 pub mod show;
