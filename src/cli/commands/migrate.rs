@@ -33,6 +33,11 @@ pub struct Args {
     /// Give up after waiting this many seconds for the migration lock.
     #[arg(long = "lock-timeout", value_name = "SECONDS")]
     lock_timeout: Option<u64>,
+    /// Back the database up to PATH before the first revision runs
+    /// (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc; MySQL: mariadb-dump
+    /// or mysqldump). A failed backup runs nothing.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["sql", "dry_run"])]
+    backup: Option<std::path::PathBuf>,
 }
 
 fn verb(d: Direction) -> &'static str {
@@ -88,6 +93,52 @@ fn check_lints(ctx: &Ctx, h: &History, plan: &Plan, dialect: &Dialect) -> Result
             crate::cli::error::print_warning(l, &mut stderr);
         }
     }
+    Ok(())
+}
+
+/// `--backup PATH`: the backup, when the plan has anything to run, and
+/// how to restore it.
+async fn backup(
+    ctx: &Ctx,
+    h: &History,
+    target: &braid::target::Target,
+    direction: Direction,
+    path: &std::path::Path,
+) -> Result<(), CommandError> {
+    if !ctx.has_database() {
+        ctx.note("no backup: there is no database yet");
+        return Ok(());
+    }
+    let g = &h.graph;
+    let current: Vec<_> = ctx
+        .recorded_heads()
+        .await?
+        .iter()
+        .filter_map(|r| g.node(r))
+        .collect();
+    let plan = match direction {
+        Direction::Up => plan::upgrade(g, &current, target)?,
+        Direction::Down => plan::downgrade(g, &current, target)?,
+    };
+    if plan.is_empty() {
+        ctx.note("no backup: there is nothing to run");
+        return Ok(());
+    }
+    let done = braid::backup::backup(&ctx.settings, path)
+        .await
+        .map_err(|e| {
+            let err = CommandError::new(format!("no revision was run: the backup failed: {e}"));
+            match e.hint() {
+                Some(h) => err.hint(h),
+                None => err,
+            }
+        })?;
+    ctx.note(&format!(
+        "backed up to {} ({} bytes); to restore it: {}",
+        done.path.display(),
+        done.bytes,
+        done.restore
+    ));
     Ok(())
 }
 
@@ -178,6 +229,9 @@ pub async fn run(ctx: &Ctx, args: Args, direction: Direction) -> Result<(), Comm
             ctx.note("nothing to do: the database is at base");
             return Ok(());
         }
+    }
+    if let Some(path) = &args.backup {
+        backup(ctx, &h, &target, direction, path).await?;
     }
     let mut db = ctx.connect().await?;
     let stop = Arc::new(AtomicBool::new(false));
