@@ -183,7 +183,12 @@ pub async fn copy(
         url: shown.clone(),
         message,
     })? {
-        Engine::Sqlite => unreachable!("SQLite is copied with `sqlite_copy`"),
+        Engine::Sqlite => {
+            return Err(BackupError::Url {
+                url: shown,
+                message: "a SQLite database is copied to a file, with `sqlite_copy`".into(),
+            });
+        }
         Engine::Postgres => {
             let (dump, psql) = (find(PG_DUMP)?, find(PSQL)?);
             let schema = from.schema.clone().unwrap_or_else(|| "public".into());
@@ -244,7 +249,7 @@ pub async fn copy(
                 for t in &tables {
                     let there = db
                         .text_rows(
-                            "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
                             &[&source.database, t],
                         )
                         .await

@@ -209,7 +209,10 @@ async fn on_copy(
         before.push((id, snap));
     }
     out.up_time = started.elapsed();
-    // Back again, one revision at a time, newest first.
+    // Back again, one revision at a time, newest first. What a later
+    // revision's down left behind is its own finding, not again each
+    // earlier one's.
+    let mut inherited: Vec<String> = Vec::new();
     for (id, snap) in before.into_iter().rev() {
         let m = h.migration(h.graph.node(&id).expect("planned"));
         if m.down.is_none() {
@@ -232,11 +235,17 @@ async fn on_copy(
             break;
         }
         let after = read(db, &filter).await?;
-        let differences: Vec<String> = schema::compare::compare(&snap, &after)
+        let all: Vec<String> = schema::compare::compare(&snap, &after)
             .into_iter()
             .filter(|d| !d.strict_only)
             .map(|d| d.describe("left behind", "missing"))
             .collect();
+        let differences: Vec<String> = all
+            .iter()
+            .filter(|d| !inherited.contains(d))
+            .cloned()
+            .collect();
+        inherited = all;
         if !differences.is_empty() {
             out.not_restored.push(NotRestored {
                 revision: id,

@@ -35,7 +35,10 @@ pub struct Measured {
 /// The state a statement is measured against: table storage ids and the
 /// locks already held.
 pub struct Probe {
+    /// Each table's storage when the step started.
     storage: BTreeMap<String, String>,
+    /// The tables already reported rewritten in this step.
+    rewritten: BTreeSet<String>,
     locks: BTreeSet<(String, String)>,
     in_transaction: bool,
 }
@@ -45,6 +48,7 @@ impl Probe {
     pub async fn start(db: &mut Db, in_transaction: bool) -> Probe {
         Probe {
             storage: storage(db).await,
+            rewritten: BTreeSet::new(),
             locks: if in_transaction {
                 locks(db).await.unwrap_or_default()
             } else {
@@ -70,19 +74,23 @@ impl Probe {
         } else {
             None
         };
+        // Against the step's start: a table rebuilt in several statements
+        // (SQLite's create, copy, drop, rename) is named at the statement
+        // after which its name holds new storage.
         let after = storage(db).await;
-        let rewrote = self
-            .storage
+        let rewrote: Vec<String> = after
             .iter()
-            .filter(|(t, id)| after.get(*t).is_some_and(|now| now != *id))
+            .filter(|(t, now)| {
+                self.storage.get(*t).is_some_and(|id| id != *now) && !self.rewritten.contains(*t)
+            })
             .map(|(t, _)| t.clone())
             .collect();
+        self.rewritten.extend(rewrote.iter().cloned());
         let locks = held.map(|h| {
             let new = h.difference(&self.locks).cloned().collect();
             self.locks = h;
             new
         });
-        self.storage = after;
         let measured = Measured {
             index,
             line: stmt.line,

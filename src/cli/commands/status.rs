@@ -37,17 +37,25 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     // The newest record of each revision applied, and the steps that
     // stopped halfway (newest first: the first seen is the latest).
     let last_up = braid::db::last_applied(&log);
-    let mut halfway: HashMap<&str, &braid::db::LogEntry> = HashMap::new();
+    let mut latest: HashMap<&str, &braid::db::LogEntry> = HashMap::new();
     for e in log.iter().filter(|e| e.statement.is_none()) {
-        if matches!(e.status.as_str(), "pending" | "failed") {
-            halfway.entry(e.revision.as_str()).or_insert(e);
-        }
+        latest.entry(e.revision.as_str()).or_insert(e);
     }
+    // Failed: the last step stopped halfway (outside a transaction), or
+    // the last attempt to apply it was rolled back and it is not applied.
+    let failed = |id: &str, applied: bool| {
+        use braid::db::status::{FAILED, PENDING, ROLLED_BACK};
+        latest.get(id).is_some_and(|e| match e.status.as_str() {
+            PENDING | FAILED => true,
+            ROLLED_BACK => !applied && e.direction == "up",
+            _ => false,
+        })
+    };
     let mut rows = Vec::new();
     for n in g.upgrade_order(&vec![true; g.len()]) {
         let id = g.id(n).as_str();
         let m = h.migration(n);
-        let state = if halfway.contains_key(id) {
+        let state = if failed(id, applied[n.index()]) {
             "failed"
         } else if applied[n.index()] {
             "applied"
