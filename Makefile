@@ -30,7 +30,7 @@ else
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
-	migrate-verify migrate-schema migrate-diff migrate-lint
+	migrate-verify migrate-schema migrate-diff migrate-lint migrate-rehearse
 
 ## build: the release binary at target/release/braid
 build:
@@ -189,13 +189,20 @@ migrate-create: $(BRAID)
 migrate-diff: $(BRAID)
 	$(BRAID) diff migrations schema --exit-code
 
-## migrate-up [REVISION=heads]
+## migrate-up [REVISION=heads] [BACKUP=FILE]: with BACKUP, the database is
+## backed up to FILE first (and nothing runs if that fails)
 migrate-up: $(BRAID)
-	$(BRAID) upgrade $(or $(REVISION),heads)
+	$(BRAID) upgrade $(or $(REVISION),heads) $(if $(BACKUP),--backup "$(BACKUP)")
 
 ## migrate-lint: what the pending revisions do to large, busy tables (exit 1 on errors)
 migrate-lint: $(BRAID)
 	$(BRAID) lint
+
+## migrate-rehearse [REVISION=heads] [DATA=1]: the pending revisions on a copy of
+## the database (its rows too with DATA=1): each statement's time, locks and
+## rewrites, then the rollback tested; the database itself only read
+migrate-rehearse: $(BRAID)
+	$(BRAID) rehearse $(or $(REVISION),heads) $(if $(filter 1,$(DATA)),--with-data)
 
 ## migrate-verify: every revision up, down and up on a scratch database, schemas compared
 migrate-verify: $(BRAID)
