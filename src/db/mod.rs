@@ -166,6 +166,21 @@ pub struct HistoryRow {
     pub started_at: String,
 }
 
+/// A history row as [`Db::log`] reads it: id, revision, direction,
+/// status, started, finished, run by, message, statement index, rows.
+type HistoryJson = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// One entry of the history as `braid log` shows it (SPEC §14).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LogEntry {
@@ -895,52 +910,90 @@ impl Db {
         let statement_columns = match self.history_shape().await? {
             HistoryShape::Missing => return Ok(Vec::new()),
             HistoryShape::Old => "NULL, NULL".to_owned(),
-            HistoryShape::Current => {
-                let text = if self.engine() == Engine::Mysql {
-                    "CHAR"
-                } else {
-                    "TEXT"
-                };
-                format!("CAST(statement_index AS {text}), CAST(affected_rows AS {text})")
+            HistoryShape::Current if self.engine() == Engine::Mysql => {
+                "CAST(statement_index AS CHAR), CAST(affected_rows AS CHAR)".to_owned()
             }
+            HistoryShape::Current => "statement_index, affected_rows".to_owned(),
         };
         let ht = self.dialect.history_table.clone();
-        let id = if self.engine() == Engine::Mysql {
-            "CAST(id AS CHAR)"
-        } else {
-            "CAST(id AS TEXT)"
-        };
-        let sql = format!(
-            "SELECT {id}, revision, direction, status, started_at, finished_at, run_by, message, \
-             {statement_columns} FROM {ht} ORDER BY id DESC{}",
-            limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
+        let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+        let columns = format!(
+            "id, revision, direction, status, started_at, finished_at, run_by, message, {statement_columns}"
         );
-        let rows = self.text_rows(&sql, &[]).await?;
-        let num = |v: &Option<String>| v.as_deref().and_then(|n| n.parse::<i64>().ok());
+        // SQLite and PostgreSQL hand the whole history over as one JSON
+        // value: a row at a time costs sqlx's SQLite driver a trip between
+        // threads, ten times the query's own time on a long history.
+        let rows: Vec<HistoryJson> = match self.engine() {
+            Engine::Sqlite | Engine::Postgres => {
+                let sql = if self.engine() == Engine::Sqlite {
+                    format!(
+                        "SELECT json_group_array(json_array({columns})) FROM \
+                         (SELECT * FROM {ht} ORDER BY id DESC{limit})"
+                    )
+                } else {
+                    format!(
+                        "SELECT COALESCE(json_agg(json_build_array({columns}) ORDER BY id DESC), '[]')::text \
+                         FROM (SELECT * FROM {ht} ORDER BY id DESC{limit}) h"
+                    )
+                };
+                let text = self.strings(&sql, &[]).await?;
+                serde_json::from_str(text.first().map_or("[]", String::as_str)).map_err(|e| {
+                    DbError {
+                        message: format!("cannot read the history: {e}"),
+                        code: None,
+                        connection: false,
+                    }
+                })?
+            }
+            Engine::Mysql => {
+                let sql = format!(
+                    "SELECT CAST(id AS CHAR), revision, direction, status, started_at, finished_at, run_by, message, \
+                     {statement_columns} FROM {ht} ORDER BY id DESC{limit}"
+                );
+                let num = |v: &Option<String>| v.as_deref().and_then(|n| n.parse::<i64>().ok());
+                self.text_rows(&sql, &[])
+                    .await?
+                    .into_iter()
+                    .map(|r| {
+                        let text = |i: usize| r[i].clone();
+                        (
+                            num(&r[0]).unwrap_or_default(),
+                            text(1).unwrap_or_default(),
+                            text(2).unwrap_or_default(),
+                            text(3).unwrap_or_default(),
+                            text(4).unwrap_or_default(),
+                            text(5),
+                            text(6),
+                            text(7),
+                            num(&r[8]),
+                            num(&r[9]),
+                        )
+                    })
+                    .collect()
+            }
+        };
         Ok(rows
             .into_iter()
             .map(|r| {
-                let duration_ms = match (&r[4], &r[5]) {
-                    (Some(a), Some(b)) => {
-                        match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
-                            (Ok(a), Ok(b)) => Some(b.duration_since(a).as_millis() as i64),
-                            _ => None,
-                        }
-                    }
-                    _ => None,
-                };
+                let duration_ms = r.5.as_deref().and_then(|finished| {
+                    let (a, b) = (
+                        r.4.parse::<jiff::Timestamp>(),
+                        finished.parse::<jiff::Timestamp>(),
+                    );
+                    Some(b.ok()?.duration_since(a.ok()?).as_millis() as i64)
+                });
                 LogEntry {
-                    id: num(&r[0]).unwrap_or_default(),
-                    revision: r[1].clone().unwrap_or_default(),
-                    direction: r[2].clone().unwrap_or_default(),
-                    status: r[3].clone().unwrap_or_default(),
-                    started_at: r[4].clone().unwrap_or_default(),
-                    finished_at: r[5].clone(),
+                    id: r.0,
+                    revision: r.1,
+                    direction: r.2,
+                    status: r.3,
+                    started_at: r.4,
+                    finished_at: r.5,
                     duration_ms,
-                    run_by: r[6].clone(),
-                    message: r[7].clone(),
-                    statement: num(&r[8]),
-                    rows: num(&r[9]),
+                    run_by: r.6,
+                    message: r.7,
+                    statement: r.8,
+                    rows: r.9,
                 }
             })
             .collect())

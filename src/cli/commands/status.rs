@@ -5,6 +5,9 @@
 //! table and the history, once each.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
 
 use serde_json::json;
 
@@ -51,10 +54,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             _ => false,
         })
     };
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(g.len() + heads.len());
     for n in g.upgrade_order(&vec![true; g.len()]) {
         let id = g.id(n).as_str();
-        let m = h.migration(n);
         let state = if failed(id, applied[n.index()]) {
             "failed"
         } else if applied[n.index()] {
@@ -63,55 +65,83 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             "pending"
         };
         let at = last_up.get(id).filter(|_| state == "applied");
-        rows.push(json!({
-            "revision": id,
-            "state": state,
-            "message": m.message,
-            "applied_at": at.and_then(|e| e.finished_at.clone()),
-            "duration_ms": at.and_then(|e| e.duration_ms),
-            "run_by": at.and_then(|e| e.run_by.clone()),
-            "how": at.map(|e| e.direction.clone()),
-        }));
+        rows.push(Row {
+            revision: id,
+            state,
+            known: Some(Known {
+                message: h.migration(n).message.as_deref(),
+                applied_at: at.and_then(|e| e.finished_at.as_deref()),
+                duration_ms: at.and_then(|e| e.duration_ms),
+                run_by: at.and_then(|e| e.run_by.as_deref()),
+                how: at.map(|e| e.direction.as_str()),
+            }),
+        });
     }
     for id in heads.iter().filter(|id| g.node(id).is_none()) {
-        rows.push(json!({ "revision": id, "state": "unknown" }));
+        rows.push(Row {
+            revision: id,
+            state: "unknown",
+            known: None,
+        });
     }
     if args.format == Format::Json {
         out_json(&json!({ "revisions": rows }));
         return Ok(());
     }
-    let count = |s: &str| rows.iter().filter(|r| r["state"] == s).count();
-    let mut s = String::new();
+    let count = |s: &str| rows.iter().filter(|r| r.state == s).count();
+    let mut s = String::with_capacity(rows.len() * 100);
     for r in &rows {
-        let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
-        let duration = r["duration_ms"]
-            .as_i64()
+        let k = r.known.as_ref();
+        let duration = k
+            .and_then(|k| k.duration_ms)
             .map(|ms| format!("{:.2}s", ms as f64 / 1000.0))
             .unwrap_or_default();
-        s.push_str(&format!(
-            "{:<14} {:<8} {:<28} {:>8}  {:<20} {}\n",
-            text("revision"),
-            text("state"),
-            text("applied_at"),
+        let _ = writeln!(
+            s,
+            "{:<14} {:<8} {:<28} {:>8}  {:<20} {}",
+            r.revision,
+            r.state,
+            k.and_then(|k| k.applied_at).unwrap_or_default(),
             duration,
-            text("run_by"),
-            text("message")
-        ));
+            k.and_then(|k| k.run_by).unwrap_or_default(),
+            k.and_then(|k| k.message).unwrap_or_default(),
+        );
     }
     let pending = count("pending");
-    s.push_str(&format!(
-        "{} applied, {pending} pending revision{}{}{}\n",
+    let _ = writeln!(
+        s,
+        "{} applied, {pending} pending revision{}{}{}",
         count("applied"),
         if pending == 1 { "" } else { "s" },
         match count("failed") {
             0 => String::new(),
-            n => format!(", {n} stopped halfway"),
+            n => format!(", {n} failed"),
         },
         match count("unknown") {
             0 => String::new(),
             n => format!(", {n} recorded but unknown to the files"),
         }
-    ));
+    );
     out(&s);
     Ok(())
+}
+
+/// One line of `status`.
+#[derive(Serialize)]
+struct Row<'a> {
+    revision: &'a str,
+    state: &'static str,
+    /// None for a recorded revision no file declares.
+    #[serde(flatten)]
+    known: Option<Known<'a>>,
+}
+
+/// What `status` says of a revision the files declare.
+#[derive(Serialize)]
+struct Known<'a> {
+    message: Option<&'a str>,
+    applied_at: Option<&'a str>,
+    duration_ms: Option<i64>,
+    run_by: Option<&'a str>,
+    how: Option<&'a str>,
 }
