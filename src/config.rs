@@ -115,9 +115,12 @@ struct RawSchema {
     /// Objects other tools own, left out of snapshots (`*` wildcards).
     #[serde(default)]
     ignore: Vec<String>,
-    /// Files or directories of plain SQL declaring the desired end state.
+    /// Files or directories of plain SQL declaring the desired end state,
+    /// or the application's SQLAlchemy models (`sqlalchemy:MODULE:ATTR`).
     #[serde(default)]
     desired: Vec<String>,
+    /// The Python that imports the models (default `python3`).
+    python: Option<String>,
     /// More desired-state files for one engine only.
     #[serde(default)]
     engine_desired: RawEngineDirectories,
@@ -389,6 +392,14 @@ pub struct Settings {
     pub schema_ignore: Vec<String>,
     /// `[schema] desired`: the desired-state files and directories.
     pub schema_desired: Vec<PathBuf>,
+    /// `[schema] desired`'s SQLAlchemy models (`sqlalchemy:MODULE:ATTR`).
+    pub schema_models: Vec<String>,
+    /// `[schema] python`: the Python that imports the models.
+    pub python: String,
+    /// The project's directory (braid.toml's, else the working
+    /// directory): where relative paths start, and what Python imports
+    /// the models from.
+    pub project_dir: PathBuf,
     /// `[fleet]`: the members migrated together.
     pub fleet: Fleet,
     /// `[lint]`: how statements are judged.
@@ -499,13 +510,14 @@ impl Settings {
             Ok(Engine::Mysql) => &extra.mysql,
             _ => &extra.sqlite,
         };
-        let schema_desired: Vec<PathBuf> = raw
+        let (models, files): (Vec<&String>, Vec<&String>) = raw
             .schema
             .desired
             .iter()
             .chain(for_engine)
-            .map(|d| base.join(d))
-            .collect();
+            .partition(|d| d.starts_with(crate::models::PREFIX));
+        let schema_desired: Vec<PathBuf> = files.into_iter().map(|d| base.join(d)).collect();
+        let schema_models: Vec<String> = models.into_iter().cloned().collect();
 
         let schema = env("DATABASE_SCHEMA").or(raw.database.schema);
         let version_table = raw
@@ -557,6 +569,9 @@ impl Settings {
             schema_ignore: raw.schema.ignore,
             fleet: raw.fleet,
             schema_desired,
+            schema_models,
+            python: raw.schema.python.unwrap_or_else(|| "python3".to_owned()),
+            project_dir: base,
             lint: raw.lint,
             timeouts: Timeouts {
                 lock: raw.database.lock_timeout,

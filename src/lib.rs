@@ -107,6 +107,7 @@ pub mod fleet;
 pub mod import;
 pub mod lint;
 pub mod migrator;
+pub mod models;
 pub mod rehearse;
 pub mod render;
 pub mod schema;

@@ -420,6 +420,13 @@ impl From<braid::schema::source::SourceError> for CommandError {
                 c.causes = changes;
                 c
             }
+            SourceError::Models(m) => match m.hint() {
+                Some(h) => CommandError::new(message).hint(h),
+                None => CommandError::new(message),
+            },
+            SourceError::ModelsRefused { error, .. } => {
+                CommandError::new(message).cause(error.message)
+            }
             _ => CommandError::new(message),
         }
     }

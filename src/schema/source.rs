@@ -34,6 +34,8 @@ pub enum Source {
     Desired,
     /// `.sql` files or directories of them.
     Files(Vec<PathBuf>),
+    /// The application's SQLAlchemy models (`sqlalchemy:MODULE:ATTRIBUTE`).
+    Models(String),
 }
 
 impl Source {
@@ -58,6 +60,7 @@ impl Source {
             t if t.starts_with("migrations@") => {
                 Source::Migrations(t["migrations@".len()..].to_owned())
             }
+            t if t.starts_with(crate::models::PREFIX) => Source::Models(t.to_owned()),
             t if t.contains("://") => Source::Url(t.to_owned()),
             t if t.ends_with(".sql") || cwd.join(t).is_dir() => Source::Files(vec![cwd.join(t)]),
             t => return Err(SourceError::Unknown(t.to_owned())),
@@ -70,7 +73,7 @@ impl Source {
 pub enum SourceError {
     /// Not a source.
     #[error(
-        "unknown schema source `{0}`: expected `migrations`, `migrations@TARGET`, `database`, a database URL, `schema`, or a .sql file or directory"
+        "unknown schema source `{0}`: expected `migrations`, `migrations@TARGET`, `database`, a database URL, `schema`, a .sql file or directory, or `sqlalchemy:MODULE:ATTRIBUTE`"
     )]
     Unknown(String),
     /// `schema` with no `[schema] desired`.
@@ -137,6 +140,20 @@ pub enum SourceError {
     /// A desired-state file, or the proof of a script.
     #[error(transparent)]
     Autogen(#[from] AutogenError),
+    /// The SQLAlchemy models could not be rendered.
+    #[error(transparent)]
+    Models(#[from] crate::models::ModelsError),
+    /// The server refused a statement the models rendered.
+    #[error("{spec}: the database refused the models' DDL: {statement}")]
+    ModelsRefused {
+        /// The models source.
+        spec: String,
+        /// The statement's first line.
+        statement: String,
+        /// The error.
+        #[source]
+        error: DbError,
+    },
     /// A scratch database could not be dropped.
     #[error("cannot drop a scratch database")]
     Drop(#[source] DbError),
@@ -260,16 +277,22 @@ async fn build_into(
     slot: &mut Option<Scratch>,
 ) -> Result<Built, SourceError> {
     let filter = Filter::for_settings(settings);
-    let paths: Vec<PathBuf> = match source {
+    let (paths, models): (Vec<PathBuf>, Vec<String>) = match source {
         Source::Database | Source::Url(_) => {
             return read_database(settings, source, dev_url, &filter).await;
         }
-        Source::Desired if settings.schema_desired.is_empty() => {
+        Source::Desired
+            if settings.schema_desired.is_empty() && settings.schema_models.is_empty() =>
+        {
             return Err(SourceError::NoDesired);
         }
-        Source::Desired => settings.schema_desired.clone(),
-        Source::Files(paths) => paths.clone(),
-        Source::Migrations(_) => Vec::new(),
+        Source::Desired => (
+            settings.schema_desired.clone(),
+            settings.schema_models.clone(),
+        ),
+        Source::Files(paths) => (paths.clone(), Vec::new()),
+        Source::Models(spec) => (Vec::new(), vec![spec.clone()]),
+        Source::Migrations(_) => (Vec::new(), Vec::new()),
     };
     // Resolve what can fail without a database first.
     let plan = match (source, history) {
@@ -284,13 +307,17 @@ async fn build_into(
         _ => None,
     };
     let db = &mut slot.insert(Scratch::on(settings, dev_url, None).await?).db;
-    let renames = match plan {
+    let mut renames = match plan {
         Some((h, t)) => {
             apply(db, h, &t).await?;
             Renames::default()
         }
         None => autogen::load_files(db, &paths).await?,
     };
+    for spec in &models {
+        let more = load_models(settings, db, spec).await?;
+        renames.extend(more);
+    }
     let snap = schema::introspect(db, &filter)
         .await
         .map_err(SourceError::ReadScratch)?;
@@ -301,6 +328,50 @@ async fn build_into(
         scratch: Some(usize::MAX),
         template: None,
     })
+}
+
+/// The models' DDL for the scratch database's engine, built on it; the
+/// renames they declare.
+async fn load_models(settings: &Settings, db: &mut Db, spec: &str) -> Result<Renames, SourceError> {
+    use crate::config::Engine;
+    let refused = |error| SourceError::ModelsRefused {
+        spec: spec.to_owned(),
+        statement: "reading the scratch database's name".into(),
+        error,
+    };
+    let (dialect, home) = match db.engine() {
+        Engine::Postgres => (
+            "postgresql",
+            settings.schema.clone().unwrap_or_else(|| "public".into()),
+        ),
+        Engine::Sqlite => ("sqlite", "main".to_owned()),
+        Engine::Mysql => {
+            let name = db
+                .text_rows("SELECT DATABASE()", &[])
+                .await
+                .map_err(refused)?;
+            let name = name
+                .into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten());
+            let mariadb = db.mariadb().await.unwrap_or(false);
+            (
+                if mariadb { "mariadb" } else { "mysql" },
+                name.unwrap_or_default(),
+            )
+        }
+    };
+    let rendered = crate::models::render(settings, spec, dialect, &home).await?;
+    for statement in &rendered.statements {
+        db.exec(statement)
+            .await
+            .map_err(|error| SourceError::ModelsRefused {
+                spec: spec.to_owned(),
+                statement: statement.lines().next().unwrap_or_default().to_owned(),
+                error,
+            })?;
+    }
+    Ok(rendered.renames)
 }
 
 /// The migrations up to `t` on a scratch database.

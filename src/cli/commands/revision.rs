@@ -183,7 +183,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         depends_on.push(resolved);
     }
     let generate = args.autogenerate
-        || (args.autogenerate_if_configured && !ctx.settings.schema_desired.is_empty());
+        || (args.autogenerate_if_configured
+            && !(ctx.settings.schema_desired.is_empty() && ctx.settings.schema_models.is_empty()));
     let (up, down) = if generate {
         match autogenerate(ctx, h.as_ref(), parent, &args).await? {
             Some(sections) => sections,
