@@ -193,9 +193,66 @@ pub fn env_settings(env_py: &str) -> (Option<String>, Option<String>) {
     (find("version_table"), find("version_table_schema"))
 }
 
+/// The models an Alembic env.py compares against (`target_metadata =
+/// Base.metadata` or `= metadata`, with the name imported `from MODULE
+/// import NAME [as ALIAS]`), as a braid source: `sqlalchemy:MODULE:NAME`.
+/// `None` when env.py sets none (`target_metadata = None`) or the name
+/// does not come from an import braid can read.
+pub fn env_models(env_py: &str) -> Option<String> {
+    let value = env_py.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix("target_metadata")?;
+        let value = rest.trim_start().strip_prefix('=')?.trim();
+        Some(
+            value
+                .split('#')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        )
+    })?;
+    let name = value.strip_suffix(".metadata").unwrap_or(&value);
+    let is_name = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if name == "None" || !is_name(name) {
+        return None;
+    }
+    env_py.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("from ")?;
+        let (module, names) = rest.split_once(" import ")?;
+        let names = names.trim_matches(|c: char| c == '(' || c == ')' || c.is_whitespace());
+        names.split(',').find_map(|item| {
+            let mut words = item.split_whitespace();
+            let original = words.next()?;
+            let local = match (words.next(), words.next()) {
+                (Some("as"), Some(alias)) => alias,
+                (None, None) => original,
+                _ => return None,
+            };
+            (local == name && is_name(original))
+                .then(|| format!("sqlalchemy:{}:{original}", module.trim()))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_models_env_py_compares_against() {
+        let env = "from alembic import context\nfrom boneca.models import Base\n\ntarget_metadata = Base.metadata\n";
+        assert_eq!(
+            env_models(env).as_deref(),
+            Some("sqlalchemy:boneca.models:Base")
+        );
+        let env = "from app.db import (engine, meta as md)\ntarget_metadata = md  # the models\n";
+        assert_eq!(env_models(env).as_deref(), Some("sqlalchemy:app.db:meta"));
+        assert_eq!(env_models("target_metadata = None\n"), None);
+        assert_eq!(
+            env_models("import app\ntarget_metadata = app.Base.metadata\n"),
+            None
+        );
+    }
 
     #[test]
     fn version_table_settings_from_env_py() {

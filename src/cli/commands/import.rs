@@ -142,6 +142,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     if let Some(s) = &schema {
         toml.push_str(&format!("schema = {}\n", toml::Value::String(s.clone())));
     }
+    // The models Alembic's autogenerate compared against become the
+    // desired schema braid's autogenerate builds.
+    if let Some(models) = import::env_models(&env_py) {
+        toml.push_str(&format!(
+            "\n[schema]\ndesired = [{}]\n",
+            toml::Value::String(models)
+        ));
+    }
     std::fs::write(&toml_path, toml)
         .map_err(|e| CommandError::new(format!("cannot write {}: {e}", toml_path.display())))?;
     let mut table = String::new();
