@@ -403,3 +403,40 @@ fn bad_alembic_projects_are_named_and_nothing_is_written() {
     );
     assert_eq!(run(&["--define", "cli.EXPAND=expand", "--force"]).code, 0);
 }
+
+/// The models Alembic's autogenerate compares against (`target_metadata`
+/// in env.py) become braid's desired schema; `target_metadata = None`
+/// (Alembic's template) leaves none.
+#[test]
+fn the_models_env_py_names_become_the_desired_schema() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("alembic_project");
+    alembic_project(
+        &root,
+        &format!("sqlite:///{}", work.path().join("a.db").display()),
+    );
+    let p = Project::new();
+    let braid_url = format!("sqlite://{}/braid.db", p.path().display());
+    import(&p, &root, &braid_url);
+    let toml = std::fs::read_to_string(p.path().join("braid.toml")).unwrap();
+    assert!(!toml.contains("[schema]"), "{toml}");
+    let env_py = root.join("alembic/env.py");
+    let text = std::fs::read_to_string(&env_py).unwrap();
+    assert!(text.contains("target_metadata = None"), "{text}");
+    std::fs::write(
+        &env_py,
+        text.replace(
+            "target_metadata = None",
+            "from boneca.models import Base  # noqa\ntarget_metadata = Base.metadata",
+        ),
+    )
+    .unwrap();
+    let again = Project::new();
+    let url = format!("sqlite://{}/braid.db", again.path().display());
+    import(&again, &root, &url);
+    let toml = std::fs::read_to_string(again.path().join("braid.toml")).unwrap();
+    assert!(
+        toml.contains("[schema]\ndesired = [\"sqlalchemy:boneca.models:Base\"]"),
+        "{toml}"
+    );
+}

@@ -217,7 +217,8 @@ pub fn env_models(env_py: &str) -> Option<String> {
         return None;
     }
     env_py.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("from ")?;
+        let code = line.split('#').next().unwrap_or_default();
+        let rest = code.trim().strip_prefix("from ")?;
         let (module, names) = rest.split_once(" import ")?;
         let names = names.trim_matches(|c: char| c == '(' || c == ')' || c.is_whitespace());
         names.split(',').find_map(|item| {
@@ -240,7 +241,7 @@ mod tests {
 
     #[test]
     fn the_models_env_py_compares_against() {
-        let env = "from alembic import context\nfrom boneca.models import Base\n\ntarget_metadata = Base.metadata\n";
+        let env = "from alembic import context\nfrom boneca.models import Base  # noqa\n\ntarget_metadata = Base.metadata\n";
         assert_eq!(
             env_models(env).as_deref(),
             Some("sqlalchemy:boneca.models:Base")
