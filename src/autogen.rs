@@ -83,7 +83,7 @@ pub fn sql_files(path: &Path) -> Result<Vec<PathBuf>, AutogenError> {
 /// rolled back) when a statement fails, so that the caller runs it
 /// statement by statement to name the one. MySQL has no transactional DDL:
 /// always `false` there.
-async fn in_one_go(db: &mut Db, sql: &str) -> bool {
+pub(crate) async fn in_one_go(db: &mut Db, sql: &str) -> bool {
     if db.engine() == crate::config::Engine::Mysql || db.exec("BEGIN").await.is_err() {
         return false;
     }
@@ -178,6 +178,12 @@ pub async fn run_script(
     script: &Script,
     direction: &'static str,
 ) -> Result<(), AutogenError> {
+    // One round trip where the engine allows it; only when that fails are
+    // the statements run one by one, to name the one at fault.
+    let all: Vec<&str> = script.statements.iter().map(|s| s.sql.as_str()).collect();
+    if all.len() > 1 && in_one_go(db, &all.join("\n")).await {
+        return Ok(());
+    }
     for s in &script.statements {
         db.exec(&s.sql).await.map_err(|error| AutogenError::Apply {
             direction,

@@ -306,7 +306,23 @@ async fn build_into(
         }
         _ => None,
     };
-    let db = &mut slot.insert(Scratch::on(settings, dev_url, None).await?).db;
+    // The models are rendered while the scratch database is made, where
+    // the engine alone says for what (PostgreSQL, SQLite).
+    let early = match models.is_empty() {
+        true => None,
+        false => models_target(settings, None).await,
+    };
+    let (scratch, rendered) = match &early {
+        Some((dialect, home)) => {
+            let (scratch, rendered) = tokio::join!(
+                Scratch::on(settings, dev_url, None),
+                render_models(settings, &models, dialect, home)
+            );
+            (scratch, Some(rendered))
+        }
+        None => (Scratch::on(settings, dev_url, None).await, None),
+    };
+    let db = &mut slot.insert(scratch?).db;
     let mut renames = match plan {
         Some((h, t)) => {
             apply(db, h, &t).await?;
@@ -314,9 +330,36 @@ async fn build_into(
         }
         None => autogen::load_files(db, &paths).await?,
     };
-    for spec in &models {
-        let more = load_models(settings, db, spec).await?;
-        renames.extend(more);
+    let rendered = match rendered {
+        Some(r) => r?,
+        None if models.is_empty() => Vec::new(),
+        None => {
+            let (dialect, home) = models_target(settings, Some(db)).await.ok_or_else(|| {
+                SourceError::ReadScratch(DbError {
+                    message: "the scratch database does not say its name".into(),
+                    code: None,
+                    connection: false,
+                })
+            })?;
+            render_models(settings, &models, dialect, &home).await?
+        }
+    };
+    for (spec, r) in models.iter().zip(rendered) {
+        let all = r.statements.join(";\n");
+        if autogen::in_one_go(db, &all).await {
+            renames.extend(r.renames);
+            continue;
+        }
+        for statement in &r.statements {
+            db.exec(statement)
+                .await
+                .map_err(|error| SourceError::ModelsRefused {
+                    spec: spec.clone(),
+                    statement: statement.lines().next().unwrap_or_default().to_owned(),
+                    error,
+                })?;
+        }
+        renames.extend(r.renames);
     }
     let snap = schema::introspect(db, &filter)
         .await
@@ -330,48 +373,41 @@ async fn build_into(
     })
 }
 
-/// The models' DDL for the scratch database's engine, built on it; the
-/// renames they declare.
-async fn load_models(settings: &Settings, db: &mut Db, spec: &str) -> Result<Renames, SourceError> {
+/// Renders each models source for SQLAlchemy's `dialect`, the models'
+/// schemas becoming `home`.
+async fn render_models(
+    settings: &Settings,
+    models: &[String],
+    dialect: &str,
+    home: &str,
+) -> Result<Vec<crate::models::Rendered>, SourceError> {
+    let mut out = Vec::with_capacity(models.len());
+    for spec in models {
+        out.push(crate::models::render(settings, spec, dialect, home).await?);
+    }
+    Ok(out)
+}
+
+/// The SQLAlchemy dialect and the schema the models' schemas become on
+/// the scratch database: known from the settings on PostgreSQL and SQLite,
+/// asked of the scratch database `db` on MySQL (MariaDB or not, and the
+/// database's name). `None` on MySQL without `db`.
+async fn models_target(settings: &Settings, db: Option<&mut Db>) -> Option<(&'static str, String)> {
     use crate::config::Engine;
-    let refused = |error| SourceError::ModelsRefused {
-        spec: spec.to_owned(),
-        statement: "reading the scratch database's name".into(),
-        error,
-    };
-    let (dialect, home) = match db.engine() {
-        Engine::Postgres => (
+    match settings.url.engine().ok()? {
+        Engine::Postgres => Some((
             "postgresql",
             settings.schema.clone().unwrap_or_else(|| "public".into()),
-        ),
-        Engine::Sqlite => ("sqlite", "main".to_owned()),
+        )),
+        Engine::Sqlite => Some(("sqlite", "main".to_owned())),
         Engine::Mysql => {
-            let name = db
-                .text_rows("SELECT DATABASE()", &[])
-                .await
-                .map_err(refused)?;
-            let name = name
-                .into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next().flatten());
+            let db = db?;
+            let name = db.text_rows("SELECT DATABASE()", &[]).await.ok()?;
+            let name = name.into_iter().next()?.into_iter().next()??;
             let mariadb = db.mariadb().await.unwrap_or(false);
-            (
-                if mariadb { "mariadb" } else { "mysql" },
-                name.unwrap_or_default(),
-            )
+            Some((if mariadb { "mariadb" } else { "mysql" }, name))
         }
-    };
-    let rendered = crate::models::render(settings, spec, dialect, &home).await?;
-    for statement in &rendered.statements {
-        db.exec(statement)
-            .await
-            .map_err(|error| SourceError::ModelsRefused {
-                spec: spec.to_owned(),
-                statement: statement.lines().next().unwrap_or_default().to_owned(),
-                error,
-            })?;
     }
-    Ok(rendered.renames)
 }
 
 /// The migrations up to `t` on a scratch database.

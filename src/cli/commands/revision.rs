@@ -63,14 +63,15 @@ async fn autogenerate(
     let mut scratches = Vec::new();
     let result = async {
         let dev = args.dev_url.as_deref();
-        let from = match (h, parent) {
-            (Some(h), Some(p)) => {
-                let at = Source::Migrations(h.graph.id(p).to_string());
-                source::build(&ctx.settings, &at, Some(h), dev, &mut scratches).await?
-            }
-            _ => source::empty(&ctx.settings, dev, &mut scratches).await?,
+        // Both built at once, each on its own scratch database: the
+        // desired schema may take its Python a second.
+        let at = match (h, parent) {
+            (Some(h), Some(p)) => Source::Migrations(h.graph.id(p).to_string()),
+            // No revision yet: an empty schema.
+            _ => Source::Files(Vec::new()),
         };
-        let to = source::build(&ctx.settings, &Source::Desired, None, dev, &mut scratches).await?;
+        let (from, to) =
+            source::build_pair(&ctx.settings, &at, &Source::Desired, h, dev, &mut scratches).await?;
         let scripts = source::scripts(&ctx.settings, &from, &to, dev, &mut scratches).await?;
         let (up, down, notes) = (scripts.up, scripts.down, scripts.notes);
         if up.is_empty() {
