@@ -216,6 +216,12 @@ fn each_model_edit_autogenerates_a_revision_that_reaches_create_all() {
                         missed_by_alembic.push((step, missed));
                     }
                 }
+                if step == 3 && engine == Engine::Postgres {
+                    // An enum value added: braid adds it, Alembic does not see it.
+                    assert!(lower.contains("add value 'pending'"), "{up}");
+                    assert!(!names.iter().any(|n| n.contains("status")), "{detected:?}");
+                    missed_by_alembic.push((step, "user_status"));
+                }
                 if step == 4 {
                     // Alembic sees a dropped and an added column.
                     assert!(names.contains(&"email".to_owned()), "{detected:?}");
@@ -223,8 +229,10 @@ fn each_model_edit_autogenerates_a_revision_that_reaches_create_all() {
                 }
             }
         }
-        if engine != Engine::Mysql {
-            assert_eq!(missed_by_alembic.len(), 2, "{engine:?}");
+        match engine {
+            Engine::Postgres => assert_eq!(missed_by_alembic.len(), 3),
+            Engine::Sqlite => assert_eq!(missed_by_alembic.len(), 2),
+            Engine::Mysql => {}
         }
     }
 }
