@@ -25,6 +25,7 @@ use crate::target::{self, DowngradeTarget, Target, TargetError};
 
 mod live;
 pub mod probe;
+pub mod trace;
 
 /// What to do.
 #[derive(Debug, Clone)]
@@ -1075,6 +1076,7 @@ async fn run_step_inner(
                     connection: false,
                     message: format!("foreign keys broken: {}", violations.join("; ")),
                     code: None,
+                    ..Default::default()
                 };
                 roll_back_step(db, m.id.as_str(), direction, &checksum, &e.message).await?;
                 let check = crate::migration::split::Statement {

@@ -117,3 +117,10 @@ pub use braid_core::{graph, history, migration, plan, revision, target};
 #[cfg(feature = "embed")]
 pub use braid_macros::embed;
 pub use migrator::Migrator;
+
+/// The sqlx braid is built on (0.8): a pool or connection handed to the
+/// [`Migrator`] must come from this version. `braid::sqlx::SqlitePool`
+/// and the others name the same types as the application's own `sqlx`
+/// 0.8 dependency; an application may also use this re-export and leave
+/// sqlx out of its own Cargo.toml.
+pub use sqlx;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::config::{DatabaseUrl, Settings};
 use crate::db::Connection;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::embed::Embedded;
 use crate::execute::{self, ExecuteError, Observer, Options, Request, Silent};
 use crate::history::History;
@@ -39,41 +39,66 @@ pub struct Report {
     pub unknown: Vec<String>,
 }
 
-/// Why a call failed.
+/// Why a call failed. The Display form is a sentence a person can act on
+/// (the revision, file:line, the statement's first line, the database's
+/// message and code); [`Error::hint`] says what to do; `source()` leads to
+/// the [`DbError`] and from there to sqlx's own error.
+///
+/// ```no_run
+/// # async fn start(m: braid::Migrator) {
+/// if let Err(e) = m.upgrade("sqlite://app.db", "heads").await {
+///     eprintln!("error: {e}");
+///     if let Some(hint) = e.hint() {
+///         eprintln!("hint: {hint}");
+///     }
+///     std::process::exit(1);
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A revision failed; what it ran before was rolled back where the
     /// engine can (PostgreSQL, SQLite).
-    #[error("revision `{revision}` failed at {}:{line}: {message}", path.display())]
+    #[error(
+        "revision `{revision}` failed ({}) at {}:{line} running `{}`: {}{}",
+        direction.as_str(),
+        path.display(),
+        first_line(statement),
+        source.message,
+        code_note(source)
+    )]
     Failed {
         /// The revision.
         revision: String,
+        /// Applying or reverting.
+        direction: Direction,
         /// Its file (as embedded: relative to the crate).
         path: PathBuf,
         /// The line of the failing statement in the file.
         line: usize,
         /// The statement.
         statement: String,
-        /// The database's message.
-        message: String,
-        /// The database's error code (SQLSTATE, MySQL number), when it gave one.
-        code: Option<String>,
+        /// Whether its transaction was rolled back (nothing of it stayed).
+        rolled_back: bool,
+        /// What the database said.
+        #[source]
+        source: DbError,
     },
     /// Applied files changed since they ran.
-    #[error("applied migration files changed: {}", revisions.join(", "))]
+    #[error("applied migration files changed since they ran: {}", revisions.join(", "))]
     ChecksumChanged {
         /// The revisions whose files changed.
         revisions: Vec<String>,
     },
     /// A revision outside a transaction stopped halfway.
-    #[error("revision `{revision}` stopped halfway: resolve it with `braid resolve`")]
+    #[error("revision `{revision}` stopped halfway outside a transaction")]
     HalfApplied {
         /// The revision.
         revision: String,
     },
     /// The database records revisions the embedded set does not have.
-    #[error("the database records unknown revisions: {}", revisions.join(", "))]
+    #[error("the database records revisions this binary does not have: {}", revisions.join(", "))]
     UnknownRevisions {
         /// The revisions.
         revisions: Vec<String>,
@@ -88,8 +113,68 @@ pub enum Error {
     #[error("invalid migrations: {0}")]
     Invalid(String),
     /// The database failed otherwise (connection, query).
-    #[error("database: {0}")]
-    Database(String),
+    #[error("{doing}: {}{}", source.message, code_note(source))]
+    Database {
+        /// What braid was doing (`connecting`, `reading the version table`).
+        doing: String,
+        /// What the database said.
+        #[source]
+        source: DbError,
+    },
+}
+
+impl Error {
+    /// What the operator can do about it, when braid knows.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Failed {
+                rolled_back: true, ..
+            } => Some("nothing of the revision stayed: fix its SQL (or the data it met) and run again".into()),
+            Error::Failed { .. } => Some(
+                "the revision runs outside a transaction: the statements before this one stayed; a rerun of the unchanged file continues at this statement".into(),
+            ),
+            Error::ChecksumChanged { revisions } => Some(format!(
+                "if the new content is what should have run, accept it: `braid accept {}` or `Migrator::accept`; else restore the files as they were",
+                revisions.join(" ")
+            )),
+            Error::HalfApplied { revision } => Some(format!(
+                "look at what it did, then `braid resolve {revision} --applied` or `--reverted`"
+            )),
+            Error::UnknownRevisions { .. } => Some(
+                "a newer release migrated this database: deploy it, or start with `OnUnknown::Skip` to run without migrating".into(),
+            ),
+            Error::Database { source, .. } if source.connection => {
+                Some("the database was not reached: check the URL and that the server is up".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+fn first_line(statement: &str) -> &str {
+    statement
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .unwrap_or_default()
+}
+
+fn code_note(e: &DbError) -> String {
+    match (&e.code, &e.constraint) {
+        (Some(code), Some(c)) => format!(" (code {code}, constraint {c})"),
+        (Some(code), None) => format!(" (code {code})"),
+        (None, Some(c)) => format!(" (constraint {c})"),
+        (None, None) => String::new(),
+    }
+}
+
+impl Error {
+    fn database(doing: impl Into<String>, source: DbError) -> Error {
+        Error::Database {
+            doing: doing.into(),
+            source,
+        }
+    }
 }
 
 impl From<ExecuteError> for Error {
@@ -97,18 +182,21 @@ impl From<ExecuteError> for Error {
         match e {
             ExecuteError::StepFailed {
                 revision,
+                direction,
                 path,
                 line,
                 statement,
                 source,
+                rolled_back,
                 ..
             } => Error::Failed {
                 revision,
+                direction,
                 path,
                 line,
                 statement,
-                message: source.message,
-                code: source.code,
+                rolled_back,
+                source,
             },
             ExecuteError::Changed { files } => Error::ChecksumChanged {
                 revisions: files.into_iter().map(|f| f.revision).collect(),
@@ -121,9 +209,7 @@ impl From<ExecuteError> for Error {
             ExecuteError::Database { doing, source } if doing.contains("lock") => {
                 Error::LockTimeout(source.message)
             }
-            ExecuteError::Database { doing, source } => {
-                Error::Database(format!("{doing}: {}", source.message))
-            }
+            ExecuteError::Database { doing, source } => Error::database(doing, source),
             e => Error::Invalid(e.to_string()),
         }
     }
@@ -328,7 +414,7 @@ impl Migrator {
         Ok(Settings {
             config_file: None,
             directories: Vec::new(),
-            url: DatabaseUrl::parse(url).map_err(Error::Database)?,
+            url: DatabaseUrl::parse(url).map_err(Error::Invalid)?,
             url_source: "the application".into(),
             schema: self.schema.clone(),
             version_table: self.version_table.clone(),
@@ -353,7 +439,7 @@ impl Migrator {
             Database::Url(url) => {
                 return Db::connect(&self.settings(&url)?)
                     .await
-                    .map_err(|e| Error::Database(format!("connecting: {}", e.message)));
+                    .map_err(|e| Error::database("connecting", e));
             }
             Database::Connection(conn) => Ok(conn),
             #[cfg(feature = "sqlite")]
@@ -363,10 +449,10 @@ impl Migrator {
             #[cfg(feature = "mysql")]
             Database::MySqlPool(pool) => pool.acquire().await.map(|c| c.detach().into()),
         }
-        .map_err(|e| Error::Database(format!("taking a connection from the pool: {e}")))?;
+        .map_err(|e| Error::database("taking a connection from the pool", e.into()))?;
         Db::from_connection(conn, self.schema.as_deref(), &self.version_table)
             .await
-            .map_err(|e| Error::Database(e.message))
+            .map_err(|e| Error::database("preparing the connection", e))
     }
 
     fn options(&self) -> Options {
@@ -483,7 +569,8 @@ impl Migrator {
                 Direction::Up => Request::Upgrade(&t),
                 Direction::Down => Request::Downgrade(&t),
             };
-            let outcome = execute::run(&mut db, &h, req, &self.options(), observer).await?;
+            let mut traced = execute::trace::Traced { inner: observer };
+            let outcome = execute::run(&mut db, &h, req, &self.options(), &mut traced).await?;
             Ok(Report {
                 steps: outcome.steps,
                 heads: outcome.heads,
@@ -521,7 +608,59 @@ impl Migrator {
             targets: &targets,
             purge: false,
         };
-        let result = execute::run(&mut db, &h, req, &self.options(), &mut Silent).await;
+        let mut traced = execute::trace::Traced { inner: &mut Silent };
+        let result = execute::run(&mut db, &h, req, &self.options(), &mut traced).await;
+        db.close().await;
+        let outcome = result?;
+        Ok(Report {
+            steps: outcome.steps,
+            heads: outcome.heads,
+            unknown: Vec::new(),
+        })
+    }
+
+    /// Accepts the current content of applied files whose checksum changed
+    /// since they ran ([`Error::ChecksumChanged`]): the history records the
+    /// new checksums, no SQL runs. `revisions` names the ones to accept;
+    /// empty accepts every changed file. The operator's other path is the
+    /// CLI's `braid accept [REVISION…]` on the same database.
+    ///
+    /// ```no_run
+    /// # async fn deploy(m: braid::Migrator) -> Result<(), braid::migrator::Error> {
+    /// use braid::migrator::Error;
+    /// match m.upgrade("sqlite://app.db", "heads").await {
+    ///     // A comment fixed in an applied file: what ran is still right.
+    ///     Err(Error::ChecksumChanged { revisions }) => {
+    ///         m.accept("sqlite://app.db", &revisions).await?;
+    ///         m.upgrade("sqlite://app.db", "heads").await?;
+    ///     }
+    ///     other => { other?; }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A revision that is not applied or not known, a database error.
+    pub async fn accept(
+        &self,
+        database: impl Into<Database>,
+        revisions: &[impl AsRef<str>],
+    ) -> Result<Report, Error> {
+        let h = self.history()?;
+        let targets = revisions
+            .iter()
+            .map(|r| r.as_ref().into_target())
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut db = self.open(database.into()).await?;
+        let result = execute::run(
+            &mut db,
+            &h,
+            Request::Accept(&targets),
+            &self.options(),
+            &mut Silent,
+        )
+        .await;
         db.close().await;
         let outcome = result?;
         Ok(Report {
@@ -576,16 +715,20 @@ impl Migrator {
         let settings = self.settings(url)?;
         let mut scratch = crate::schema::scratch::Scratch::create(&settings)
             .await
-            .map_err(|e| Error::Database(e.to_string()))?;
+            .map_err(|e| {
+                let source = DbError {
+                    message: e.to_string(),
+                    ..DbError::default()
+                };
+                Error::database("making a scratch database", source)
+            })?;
         let all = vec![true; h.graph.len()];
         let filter = crate::schema::Filter::for_settings(&settings);
         let reports =
             crate::verify::stairway(&mut scratch.db, &h, &all, &filter, &mut |_| {}).await;
         let dropped = scratch.drop().await;
-        let reports = reports.map_err(|e| Error::Database(e.to_string()))?;
-        dropped.map_err(|e| {
-            Error::Database(format!("cannot drop the scratch database: {}", e.message))
-        })?;
+        let reports = reports.map_err(|e| Error::Invalid(e.to_string()))?;
+        dropped.map_err(|e| Error::database("dropping the scratch database", e))?;
         Ok(reports)
     }
 

@@ -174,17 +174,39 @@ fn a_failing_revision_names_file_and_statement_and_frees_the_lock() {
                 path,
                 line,
                 statement,
-                message,
+                source,
+                rolled_back,
                 ..
             } => {
                 assert_eq!(revision, "f2");
                 assert!(path.ends_with("tests/embed-fixtures/failing/f2.sql"), "{e}");
                 assert_eq!(*line, 6);
                 assert!(statement.contains("no_such_table"), "{e}");
-                assert!(message.contains("no_such_table"), "{e}");
+                assert!(source.message.contains("no_such_table"), "{e}");
+                assert_eq!(source.code.as_deref(), Some("42P01"));
+                assert!(*rolled_back);
             }
             other => panic!("{other}"),
         }
+        // A sentence a person can act on: the revision, the direction,
+        // file:line, the statement, the database's message and code.
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("revision `f2` failed (up) at ")
+                && shown.contains("tests/embed-fixtures/failing/f2.sql:6 running `INSERT INTO no_such_table VALUES (1)`: ")
+                && shown.ends_with("relation \"no_such_table\" does not exist (code 42P01)"),
+            "{shown}"
+        );
+        assert!(e.hint().unwrap().contains("nothing of the revision stayed"));
+        // source(): braid's database error, then sqlx's own.
+        use std::error::Error as _;
+        let db = e.source().expect("the database error");
+        assert!(db.to_string().contains("no_such_table"));
+        let driver = db.source().expect("sqlx's error");
+        let sqlx_error = driver
+            .downcast_ref::<sqlx::Error>()
+            .expect("a sqlx::Error");
+        assert!(sqlx_error.as_database_error().is_some());
         // The lock is free: the next run starts at once and fails the
         // same way, after f1 (applied before the failure) stays applied.
         let started = std::time::Instant::now();
@@ -402,5 +424,70 @@ async fn main() {
             .contains("without PostgreSQL support: enable its `postgres` feature"),
         "{}",
         String::from_utf8_lossy(&pg.stderr)
+    );
+}
+
+/// A tracing subscriber that keeps every event as `LEVEL message field=value…`.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for Captured {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Line(String);
+        impl tracing::field::Visit for Line {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0.push_str(&format!(" {value:?}"));
+                } else {
+                    self.0.push_str(&format!(" {}={value:?}", field.name()));
+                }
+            }
+        }
+        let meta = event.metadata();
+        if meta.target() != "braid" {
+            return;
+        }
+        let mut line = Line(meta.level().to_string());
+        event.record(&mut line);
+        self.0.lock().unwrap().push(line.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// The library reports through `tracing` (target `braid`): a warning for
+/// an empty up section, and each step, with no observer written.
+#[test]
+fn warnings_and_steps_are_tracing_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/traced.db?mode=rwc", dir.path().display());
+    let captured = Captured::default();
+    let m = braid::Migrator::new(braid::embed!("tests/embed-fixtures/warned"));
+    tracing::subscriber::with_default(captured.clone(), || {
+        rt().block_on(async { m.upgrade(url.as_str(), "heads").await.unwrap() });
+    });
+    let lines = captured.0.lock().unwrap().clone();
+    assert!(
+        lines.iter().any(|l| l.starts_with("WARN")
+            && l.contains("has an empty up section")
+            && l.contains("revision=w1")),
+        "{lines:#?}"
+    );
+    let done: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("INFO") && l.contains(" done"))
+        .collect();
+    assert_eq!(done.len(), 2, "{lines:#?}");
+    assert!(
+        done[1].contains("revision=w2") && done[1].contains("elapsed_ms="),
+        "{lines:#?}"
     );
 }

@@ -260,6 +260,7 @@ mod tests {
             message: String::new(),
             code: Some(code.into()),
             connection: false,
+            ..Default::default()
         };
         assert!(e("55P03").is_lock_timeout());
         assert!(e("1205").is_lock_timeout());

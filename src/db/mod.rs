@@ -24,9 +24,10 @@ pub use dialect::Dialect;
 
 use crate::config::{Engine, Settings};
 
-/// An error the database reported, or a failure to reach it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+/// An error the database reported, or a failure to reach it: what it
+/// said, its code, the constraint it names, and the driver's own error
+/// as [`std::error::Error::source`].
+#[derive(Debug, Clone, Default)]
 pub struct DbError {
     /// What the database (or the driver) said.
     pub message: String,
@@ -35,11 +36,46 @@ pub struct DbError {
     /// The database was not reached, or the connection was lost: no
     /// answer from the database itself.
     pub connection: bool,
+    /// The constraint the error concerns, where the engine names it
+    /// (PostgreSQL).
+    pub constraint: Option<String>,
+    /// The driver's error, when the error came from sqlx.
+    pub driver: Option<std::sync::Arc<sqlx::Error>>,
 }
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// `source()` is sqlx's own error, as `sqlx::Error` (downcast it).
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.driver
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Equal when the database said the same: the driver's error is not compared.
+impl PartialEq for DbError {
+    fn eq(&self, other: &DbError) -> bool {
+        (&self.message, &self.code, self.connection, &self.constraint)
+            == (
+                &other.message,
+                &other.code,
+                other.connection,
+                &other.constraint,
+            )
+    }
+}
+
+impl Eq for DbError {}
 
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> Self {
-        match e.as_database_error() {
+        let mut out = match e.as_database_error() {
             Some(d) => {
                 #[cfg(feature = "mysql")]
                 let code = match d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
@@ -49,9 +85,10 @@ impl From<sqlx::Error> for DbError {
                 #[cfg(not(feature = "mysql"))]
                 let code = d.code().map(|c| c.into_owned());
                 DbError {
-                    connection: false,
                     message: d.message().to_owned(),
                     code,
+                    constraint: d.constraint().map(str::to_owned),
+                    ..DbError::default()
                 }
             }
             None => DbError {
@@ -65,9 +102,11 @@ impl From<sqlx::Error> for DbError {
                         | sqlx::Error::WorkerCrashed
                 ),
                 message: e.to_string(),
-                code: None,
+                ..DbError::default()
             },
-        }
+        };
+        out.driver = Some(std::sync::Arc::new(e));
+        out
     }
 }
 
@@ -329,6 +368,7 @@ impl Db {
             connection: false,
             message,
             code: None,
+            ..Default::default()
         })?;
         let url = settings.url.expose();
         let conn = match engine {
@@ -353,6 +393,7 @@ impl Db {
                         other.feature()
                     ),
                     code: None,
+                    ..Default::default()
                 });
             }
         };
@@ -528,8 +569,7 @@ impl Db {
                         "schema `{schema}` (the `schema` setting or DATABASE_SCHEMA) does not exist and cannot be created: {}",
                         e.message
                     ),
-                    code: e.code,
-                })?;
+                    code: e.code, ..Default::default() })?;
             }
         }
         let v = self.dialect.create_version_table();
@@ -942,6 +982,7 @@ impl Db {
                         message: format!("cannot read the history: {e}"),
                         code: None,
                         connection: false,
+                        ..Default::default()
                     }
                 })?
             }
@@ -1025,8 +1066,7 @@ impl Db {
                                 "timed out after {}s waiting for the SQLite write lock held by another process",
                                 timeout.map_or(0, |t| t.as_secs())
                             ),
-                            code: e.code,
-                        }
+                            code: e.code, ..Default::default() }
                     } else {
                         e
                     }
@@ -1070,6 +1110,7 @@ impl Db {
                 holder.map(|h| format!(" held by {h}")).unwrap_or_default()
             ),
             code: None,
+            ..Default::default()
         };
         match &mut self.conn {
             #[cfg(feature = "sqlite")]

@@ -179,6 +179,7 @@ pub(super) async fn statement(
             message: format!("invalid `-- braid:batch`: {message}"),
             code: None,
             connection: false,
+            ..Default::default()
         })),
         None => retried(db, code, code, revision, timeouts, opts, obs)
             .await
@@ -196,6 +197,7 @@ pub(super) async fn statement(
                 ),
                 code: None,
                 connection: false,
+                ..Default::default()
             })),
             _ => Ok(rows),
         },

@@ -234,6 +234,7 @@ impl Scratch {
                                 message: format!("other sessions are connected to `{t}`"),
                                 code: None,
                                 connection: false,
+                                ..Default::default()
                             },
                         });
                     }

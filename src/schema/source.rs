@@ -339,6 +339,7 @@ async fn build_into(
                     message: "the scratch database does not say its name".into(),
                     code: None,
                     connection: false,
+                    ..Default::default()
                 })
             })?;
             render_models(settings, &models, dialect, &home).await?

@@ -1,0 +1,6 @@
+-- revision = "w1"
+-- down_revisions = []
+
+-- braid:up
+
+-- braid:down
