@@ -276,6 +276,39 @@ fn init_writes_the_build_script_an_embedding_crate_needs() {
         build.contains("println!(\"cargo:rerun-if-changed=migrations\");"),
         "{build}"
     );
+    // In a project that already has braid.toml: build.rs alone, for the
+    // directories it lists; an existing build.rs is never overwritten.
+    let existing = Project::new();
+    existing.write(
+        "braid.toml",
+        "[migrations]\ndirectories = [\"db/migrations\", \"db/seeds/\"]\n",
+    );
+    let r = existing.run(&["init", "--build-script"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let build = std::fs::read_to_string(existing.path().join("build.rs")).unwrap();
+    assert!(
+        build.contains("rerun-if-changed=db/migrations\");")
+            && build.contains("rerun-if-changed=db/seeds\");"),
+        "{build}"
+    );
+    let toml = std::fs::read_to_string(existing.path().join("braid.toml")).unwrap();
+    assert!(
+        toml.starts_with("[migrations]"),
+        "braid.toml untouched: {toml}"
+    );
+    existing.write("build.rs", "fn main() {}\n");
+    let r = existing.run(&["init", "--build-script"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("build.rs already exists"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("rerun-if-changed=db/migrations"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(existing.path().join("build.rs")).unwrap(),
+        "fn main() {}\n"
+    );
 }
 
 #[test]
