@@ -366,6 +366,8 @@ impl Migrator {
     }
 
     /// The PostgreSQL schema of the version tables and the search path.
+    /// MySQL's schema is the URL's database and SQLite has none: there the
+    /// setting is ignored, with a `tracing` warning at each call.
     pub fn schema(mut self, schema: impl Into<String>) -> Migrator {
         self.schema = Some(schema.into());
         self
@@ -435,6 +437,22 @@ impl Migrator {
     /// The run's own connection: opened from a URL, taken out of a pool,
     /// or the one the application handed over.
     async fn open(&self, database: Database) -> Result<Db, Error> {
+        let db = self.open_any(database).await?;
+        #[cfg(feature = "tracing")]
+        if let Some(schema) = self.schema.as_deref()
+            && db.engine() != crate::config::Engine::Postgres
+        {
+            tracing::warn!(
+                target: "braid",
+                schema,
+                engine = db.engine().name(),
+                "the schema setting is for PostgreSQL; on this engine it is ignored"
+            );
+        }
+        Ok(db)
+    }
+
+    async fn open_any(&self, database: Database) -> Result<Db, Error> {
         let conn = match database {
             Database::Url(url) => {
                 return Db::connect(&self.settings(&url)?)
@@ -499,7 +517,7 @@ impl Migrator {
     /// # async fn start() -> Result<(), braid::migrator::Error> {
     /// let mut progress = braid::execute::Silent; // or your own Observer
     /// braid::Migrator::new(braid::embed!())
-    ///     .upgrade_with("sqlite://app.db?mode=rwc", "heads", &mut progress)
+    ///     .upgrade_with("sqlite://app.db", "heads", &mut progress)
     ///     .await?;
     /// # Ok(()) }
     /// ```

@@ -130,9 +130,16 @@ fn expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, S
             HistoryError::Load(errors) => errors
                 .0
                 .iter()
-                .map(|l| match l.line {
-                    Some(line) => format!("{}:{line}: {}", shown(&root, &l.path), l.message),
-                    None => format!("{}: {}", shown(&root, &l.path), l.message),
+                .map(|l| match (l.line, l.column) {
+                    (Some(line), Some(column)) => format!(
+                        "{}:{line}:{column}: {}",
+                        shown(&root, &l.path),
+                        l.message
+                    ),
+                    (Some(line), None) => {
+                        format!("{}:{line}: {}", shown(&root, &l.path), l.message)
+                    }
+                    _ => format!("{}: {}", shown(&root, &l.path), l.message),
                 })
                 .collect(),
             HistoryError::Graph(problems) => problems
@@ -191,7 +198,7 @@ mod tests {
     #[test]
     fn bad_files_and_graphs_are_compile_errors_naming_file_and_line() {
         let e = error_for("fixtures/bad_header");
-        assert!(e.contains("fixtures/bad_header/a1.sql:3"), "{e}");
+        assert!(e.contains("fixtures/bad_header/a1.sql:3:4:"), "{e}");
         assert!(e.contains("colour"), "{e}");
         let e = error_for("fixtures/cycle");
         assert!(e.contains("cycle"), "{e}");

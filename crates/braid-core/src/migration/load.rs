@@ -13,14 +13,27 @@ use super::{LoadError, Migration, parse};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct LoadErrors(pub Vec<LoadError>);
 
+/// The message of a migrations directory that is not there.
+const NO_DIRECTORY: &str = "migrations directory not found (create it with `braid init`, or fix `[migrations] directories` in braid.toml)";
+
+/// Counts the missing directories and the unreadable files apart: a
+/// missing directory is not "a migration file".
 impl fmt::Display for LoadErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.len();
-        write!(
-            f,
-            "{n} migration file{} could not be read",
-            if n == 1 { "" } else { "s" }
-        )
+        let dirs = self.0.iter().filter(|e| e.message == NO_DIRECTORY).count();
+        let files = self.0.len() - dirs;
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        match (dirs, files) {
+            (0, n) => write!(f, "{n} migration file{} could not be read", plural(n)),
+            (1, 0) => f.write_str("a migrations directory is not there"),
+            (d, 0) => write!(f, "{d} migrations directories are not there"),
+            (d, n) => write!(
+                f,
+                "{d} migrations director{} not there, and {n} migration file{} could not be read",
+                if d == 1 { "y is" } else { "ies are" },
+                plural(n)
+            ),
+        }
     }
 }
 
@@ -30,11 +43,7 @@ fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
     let mut errors = Vec::new();
     for dir in dirs {
         if !dir.is_dir() {
-            errors.push(LoadError::new(
-                dir,
-                None,
-                "migrations directory not found (create it with `braid init`, or fix `[migrations] directories` in braid.toml)",
-            ));
+            errors.push(LoadError::new(dir, None, NO_DIRECTORY));
             continue;
         }
         for entry in walkdir::WalkDir::new(dir).follow_links(true) {
