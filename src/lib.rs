@@ -111,6 +111,7 @@ pub mod models;
 pub mod rehearse;
 pub mod render;
 pub mod schema;
+pub mod testing;
 pub mod verify;
 
 pub use braid_core::{graph, history, migration, plan, revision, target};

@@ -406,6 +406,16 @@ impl Migrator {
         self
     }
 
+    /// The embedded set as a history (for [`crate::testing`]).
+    pub(crate) fn embedded_history(&self) -> Result<History, Error> {
+        self.history()
+    }
+
+    /// The settings of a call on `url` (for [`crate::testing`]).
+    pub(crate) fn settings_for(&self, url: &str) -> Result<Settings, Error> {
+        self.settings(url)
+    }
+
     fn history(&self) -> Result<History, Error> {
         self.embedded
             .history()

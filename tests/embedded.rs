@@ -524,3 +524,117 @@ fn warnings_and_steps_are_tracing_events() {
         "{lines:#?}"
     );
 }
+
+/// SPEC's library II: an application crate outside the workspace tests its
+/// own migrations with `braid::testing` on SQLite and on the PostgreSQL
+/// server: a fresh migrated database per test, `verify` and `diff` in one
+/// call each. `DATABASE_URL` pointing at another engine changes nothing:
+/// the helpers take their server explicitly.
+#[test]
+fn an_application_tests_its_migrations_with_the_testing_helpers() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let app = Project::new();
+    app.write(
+        "migrations/m1.sql",
+        "-- revision = \"m1\"\n-- down_revisions = []\n-- braid:up\nCREATE TABLE users (id integer PRIMARY KEY, email varchar(200) NOT NULL);\n-- braid:down\nDROP TABLE users;\n",
+    );
+    app.write(
+        "migrations/m2.sql",
+        "-- revision = \"m2\"\n-- down_revisions = [\"m1\"]\n-- braid:up\nCREATE INDEX ix_users_email ON users (email);\n-- braid:down\nDROP INDEX ix_users_email;\n",
+    );
+    app.write(
+        "schema/schema.sql",
+        "CREATE TABLE users (id integer PRIMARY KEY, email varchar(200) NOT NULL);\nCREATE INDEX ix_users_email ON users (email);\n",
+    );
+    app.write(
+        "schema-next/schema.sql",
+        "CREATE TABLE users (id integer PRIMARY KEY, email varchar(200) NOT NULL, name text);\n",
+    );
+    app.write(
+        "braid.toml",
+        "[migrations]\ndirectories = [\"migrations\"]\n",
+    );
+    app.write(
+        "Cargo.toml",
+        &format!(
+            r#"[package]
+name = "braid_app_tested"
+version = "0.1.0"
+edition = "2024"
+
+[dependencies]
+braid = {{ path = "{}", default-features = false, features = ["embed", "sqlite", "postgres"] }}
+tokio = {{ version = "1", features = ["rt", "macros"] }}
+
+[workspace]
+"#,
+            root.display()
+        ),
+    );
+    app.write(
+        "src/lib.rs",
+        "pub fn migrator() -> braid::Migrator {\n    braid::Migrator::new(braid::embed!())\n}\n",
+    );
+    app.write(
+        "tests/migrations.rs",
+        r#"use braid::testing;
+
+async fn each_way(server: &str) {
+    let m = braid_app_tested::migrator();
+    testing::with_migrated(&m, server, async |url| {
+        assert!(url != server, "a database of its own");
+    })
+    .await
+    .unwrap();
+    testing::verify(&m, server).await.unwrap().assert_ok();
+    testing::diff(&m, server, &["schema".into()]).await.unwrap().assert_ok();
+    // The next model of the schema: the migrations do not reach it yet.
+    let next = testing::diff(&m, server, &["schema-next".into()]).await.unwrap();
+    assert!(next.up.to_sql().contains("name"), "{}", next.up.to_sql());
+    let missed = std::panic::catch_unwind(|| next.assert_ok());
+    assert!(missed.is_err(), "assert_ok must fail when the migrations fall short");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_sqlite() {
+    each_way("sqlite::memory:").await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_postgres() {
+    each_way("postgres://postgres@127.0.0.1:5432/postgres").await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_test_database_holds_the_migrated_schema() {
+    let m = braid_app_tested::migrator();
+    testing::with_migrated(&m, "sqlite::memory:", async |url| {
+        let pool = braid::sqlx::SqlitePool::connect(url).await.unwrap();
+        braid::sqlx::query("INSERT INTO users (id, email) VALUES (1, 'a@example.com')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    })
+    .await
+    .unwrap();
+}
+"#,
+    );
+    let target = root.join("target").join("embed-app");
+    let run = Command::new(env!("CARGO"))
+        .args(["test", "--quiet"])
+        .current_dir(app.path())
+        .env("CARGO_TARGET_DIR", &target)
+        // Another engine in the environment: the helpers ignore it.
+        .env("DATABASE_URL", "mysql://root@127.0.0.1:3306/test")
+        .output()
+        .unwrap();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "{out}");
+    assert!(out.contains("3 passed"), "{out}");
+}

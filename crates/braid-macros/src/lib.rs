@@ -131,11 +131,9 @@ fn expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, S
                 .0
                 .iter()
                 .map(|l| match (l.line, l.column) {
-                    (Some(line), Some(column)) => format!(
-                        "{}:{line}:{column}: {}",
-                        shown(&root, &l.path),
-                        l.message
-                    ),
+                    (Some(line), Some(column)) => {
+                        format!("{}:{line}:{column}: {}", shown(&root, &l.path), l.message)
+                    }
                     (Some(line), None) => {
                         format!("{}:{line}: {}", shown(&root, &l.path), l.message)
                     }
