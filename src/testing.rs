@@ -95,10 +95,14 @@ impl TestDatabase {
                 drop(dir);
                 Ok(())
             }
-            Home::Server(scratch) => scratch.drop().await.map_err(|source| Error::Database {
-                doing: "dropping the test database".into(),
-                source,
-            }),
+            Home::Server(scratch) => {
+                Scratch::drop(*scratch)
+                    .await
+                    .map_err(|source| Error::Database {
+                        doing: "dropping the test database".into(),
+                        source,
+                    })
+            }
         }
     }
 }
