@@ -28,6 +28,7 @@
 //! | `mysql` | yes | MySQL and MariaDB |
 //! | `tls` | yes | TLS to PostgreSQL and MySQL (rustls, webpki roots) |
 //! | `embed` | yes | `braid::embed!()` (the `braid-macros` proc macro) |
+//! | `tracing` | yes | warnings and progress as `tracing` events (target `braid`) |
 //! | `cli` | yes | clap, indicatif, dotenvy, and every engine: the `braid` binary needs it |
 //!
 //! An application compiles only what it uses:
@@ -84,6 +85,17 @@
 //! (`braid::embed!("migrations", partial).merge(lib::migrations())`, where
 //! `partial` lets its files name the library's label or revisions) into one
 //! graph, validated when the migrator runs, in one version table.
+//!
+//! # Errors, warnings, tests
+//!
+//! [`migrator::Error`]'s Display names the revision, file:line, the
+//! statement and the database's message and code; `hint()` says what to
+//! do; `source()` leads to [`db::DbError`] and to sqlx's own error.
+//! Warnings and progress are `tracing` events with target `braid` (the
+//! `tracing` feature). [`testing`] gives a test a migrated database of its
+//! own and checks the migrations in one call (`verify`, `diff`), from an
+//! explicit server URL, never `DATABASE_URL` unless asked. braid is built
+//! on sqlx 0.8, re-exported as [`sqlx`].
 //!
 //! # The rest of the library
 //!
