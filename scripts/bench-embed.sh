@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # `make bench-embed`: start-up cost of an application with 1,000 embedded
-# revisions already at head (SQLite, measured from outside: process start
-# included, median of 21), and the binary size the migrations add (the
-# same application with one revision). The applications are crates made
+# revisions already at head against the same application with one
+# revision (SQLite, measured from outside side by side: process start
+# included, median of 21 each, interleaved), the binary size the
+# migrations add, and the weight of embedding (braid with only `embed` and
+# `sqlite`) against an application that uses sqlx alone: crates in
+# Cargo.lock and stripped binary size. The applications are crates made
 # under target/bench-embed, depending on braid by path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +14,8 @@ n=${REVISIONS:-1000}
 work=$root/target/bench-embed
 export CARGO_TARGET_DIR=$root/target/bench-embed/target
 cargo build -q --release --example generate_history
-rm -rf "$work/many" "$work/one"
-mkdir -p "$work/many/src" "$work/one/src" "$work/one/migrations"
+rm -rf "$work/many" "$work/one" "$work/sqlx_only"
+mkdir -p "$work/many/src" "$work/one/src" "$work/one/migrations" "$work/sqlx_only/src"
 target/release/examples/generate_history "$n" "$work/many/migrations" >/dev/null 2>&1
 printf -- '-- revision = "only"\n-- down_revisions = []\n-- braid:up\nSELECT 1;\n' > "$work/one/migrations/only.sql"
 for app in many one; do
@@ -23,7 +26,7 @@ version = "0.1.0"
 edition = "2024"
 
 [dependencies]
-braid = { path = "$root" }
+braid = { path = "$root", default-features = false, features = ["embed", "sqlite"] }
 tokio = { version = "1", features = ["rt", "macros"] }
 
 [profile.release]
@@ -45,18 +48,59 @@ async fn main() {
 RS
   (cd "$work/$app" && cargo build -q --release)
 done
+cat > "$work/sqlx_only/Cargo.toml" <<TOML
+[package]
+name = "sqlx_only"
+version = "0.1.0"
+edition = "2024"
+
+[dependencies]
+sqlx = { version = "0.8", default-features = false, features = ["runtime-tokio", "sqlite"] }
+tokio = { version = "1", features = ["rt", "macros"] }
+
+[profile.release]
+strip = true
+
+[workspace]
+TOML
+cat > "$work/sqlx_only/src/main.rs" <<'RS'
+use sqlx::Connection;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let url = std::env::args().nth(1).expect("a database URL");
+    let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connected");
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS t (id integer)").execute(&mut c).await.expect("ran");
+    println!("0");
+}
+RS
+(cd "$work/sqlx_only" && cargo build -q --release)
 many=$CARGO_TARGET_DIR/release/embed_many
 one=$CARGO_TARGET_DIR/release/embed_one
-db="sqlite://$work/many.db?mode=rwc"
-rm -f "$work/many.db"
-"$many" "$db" >/dev/null
-median_ms=$(for _ in $(seq 1 21); do
-  start=$(date +%s%N); "$many" "$db" >/dev/null; end=$(date +%s%N)
-  echo $(( (end - start) / 1000 ))
-done | sort -n | awk '{a[NR] = $1} END {printf "%.1f", a[11] / 1000}')
+db_many="sqlite://$work/many.db?mode=rwc"
+db_one="sqlite://$work/one.db?mode=rwc"
+rm -f "$work/many.db" "$work/one.db"
+"$many" "$db_many" >/dev/null
+"$one" "$db_one" >/dev/null
+# Interleaved, so that a noisy moment weighs on both.
+for _ in $(seq 1 21); do
+  for app in many one; do
+    bin=$many; db=$db_many
+    if [ "$app" = one ]; then bin=$one; db=$db_one; fi
+    start=$(date +%s%N); "$bin" "$db" >/dev/null; end=$(date +%s%N)
+    echo "$app $(( (end - start) / 1000 ))"
+  done
+done > "$work/times"
+median() { grep "^$1 " "$work/times" | cut -d' ' -f2 | sort -n | awk '{a[NR] = $1} END {printf "%.1f", a[11] / 1000}'; }
+many_ms=$(median many)
+one_ms=$(median one)
 size_many=$(stat -c %s "$many")
 size_one=$(stat -c %s "$one")
+size_sqlx=$(stat -c %s "$CARGO_TARGET_DIR/release/sqlx_only")
+crates() { grep -c '^name = ' "$work/$1/Cargo.lock"; }
 printf '| %d embedded revisions | figure |\n| --- | ---: |\n' "$n"
-printf '| start-up at head, SQLite (median of 21, process included) | %s ms |\n' "$median_ms"
+printf '| start-up at head, SQLite (median of 21, process included): %d revisions / 1 | %s ms / %s ms (%.2fx) |\n' "$n" "$many_ms" "$one_ms" "$(echo "$many_ms / $one_ms" | bc -l)"
 printf '| binary with %d revisions / with 1 | %.2f MB / %.2f MB |\n' "$n" "$(echo "$size_many / 1048576" | bc -l)" "$(echo "$size_one / 1048576" | bc -l)"
 printf '| added by the migrations | %.2f MB |\n' "$(echo "($size_many - $size_one) / 1048576" | bc -l)"
+printf '| braid embed+sqlite (1 revision) / sqlx alone: stripped binary | %.2f MB / %.2f MB (+%.2f MB) |\n' "$(echo "$size_one / 1048576" | bc -l)" "$(echo "$size_sqlx / 1048576" | bc -l)" "$(echo "($size_one - $size_sqlx) / 1048576" | bc -l)"
+printf '| braid embed+sqlite / sqlx alone: crates in Cargo.lock | %d / %d (+%d) |\n' "$(crates one)" "$(crates sqlx_only)" "$(( $(crates one) - $(crates sqlx_only) ))"
