@@ -1042,22 +1042,15 @@ async fn run_step_inner(
                 roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
                 return Err(cancelled());
             }
-            let ran = match probe.as_mut() {
-                Some(p) => {
-                    let (ran, measured) = p
-                        .measure(db, i + 1, stmt, async |db: &mut Db| {
-                            db.exec(stmt.text).await
-                        })
-                        .await;
-                    obs.event(Event::Statement {
-                        revision: m.id.as_str(),
-                        direction: step.direction,
-                        measured: &measured,
-                    });
-                    ran
-                }
-                None => db.exec(stmt.text).await,
-            };
+            let ran = measured(
+                probe.as_mut(),
+                db,
+                (i + 1, stmt),
+                (m.id.as_str(), step.direction),
+                obs,
+                async |db, _| db.exec(stmt.text).await,
+            )
+            .await;
             if let Err(e) = ran {
                 if e.is_cancelled() && stopping(opts) {
                     roll_back_step(db, m.id.as_str(), direction, &checksum, CANCELLED).await?;
@@ -1150,22 +1143,15 @@ async fn run_step_inner(
     };
     for (i, stmt) in statements.iter().enumerate().skip(first) {
         let started = db.now();
-        let ran = match probe.as_mut() {
-            Some(p) => {
-                let (ran, measured) = p
-                    .measure(db, i + 1, stmt, async |db: &mut Db| {
-                        live::statement(db, stmt, m.id.as_str(), &timeouts, opts, &mut *obs).await
-                    })
-                    .await;
-                obs.event(Event::Statement {
-                    revision: m.id.as_str(),
-                    direction: step.direction,
-                    measured: &measured,
-                });
-                ran
-            }
-            None => live::statement(db, stmt, m.id.as_str(), &timeouts, opts, obs).await,
-        };
+        let ran = measured(
+            probe.as_mut(),
+            db,
+            (i + 1, stmt),
+            (m.id.as_str(), step.direction),
+            obs,
+            async |db, obs| live::statement(db, stmt, m.id.as_str(), &timeouts, opts, obs).await,
+        )
+        .await;
         match ran {
             Ok(rows) => {
                 let batch = crate::migration::Batch::of(stmt.leading_comments()).is_some();
@@ -1226,6 +1212,32 @@ async fn run_step_inner(
     let done = format!("{}COMMIT;", book(db, Some(row)));
     db.exec(&done).await.map_err(db_err("recording the step"))?;
     Ok(StepResult::Done)
+}
+
+/// Runs one statement (`run`); with a probe ([`Options::measure`]), measures
+/// it and reports it as [`Event::Statement`].
+async fn measured<T, E>(
+    probe: Option<&mut probe::Probe>,
+    db: &mut Db,
+    (index, stmt): (usize, &crate::migration::split::Statement<'_>),
+    (revision, direction): (&str, Direction),
+    obs: &mut dyn Observer,
+    run: impl AsyncFnOnce(&mut Db, &mut dyn Observer) -> Result<T, E>,
+) -> Result<T, E> {
+    let Some(p) = probe else {
+        return run(db, obs).await;
+    };
+    let (ran, measured) = p
+        .measure(db, index, stmt, async |db: &mut Db| {
+            run(db, &mut *obs).await
+        })
+        .await;
+    obs.event(Event::Statement {
+        revision,
+        direction,
+        measured: &measured,
+    });
+    ran
 }
 
 /// The history's note on a step a signal cancelled.

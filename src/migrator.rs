@@ -39,6 +39,16 @@ pub struct Report {
     pub unknown: Vec<String>,
 }
 
+impl From<execute::Outcome> for Report {
+    fn from(outcome: execute::Outcome) -> Report {
+        Report {
+            steps: outcome.steps,
+            heads: outcome.heads,
+            unknown: Vec::new(),
+        }
+    }
+}
+
 /// Why a call failed. The Display form is a sentence a person can act on
 /// (the revision, file:line, the statement's first line, the database's
 /// message and code); [`Error::hint`] says what to do; `source()` leads to
@@ -599,11 +609,7 @@ impl Migrator {
             };
             let mut traced = execute::trace::Traced { inner: observer };
             let outcome = execute::run(&mut db, &h, req, &self.options(), &mut traced).await?;
-            Ok(Report {
-                steps: outcome.steps,
-                heads: outcome.heads,
-                unknown: Vec::new(),
-            })
+            Ok(Report::from(outcome))
         }
         .await;
         db.close().await;
@@ -640,11 +646,7 @@ impl Migrator {
         let result = execute::run(&mut db, &h, req, &self.options(), &mut traced).await;
         db.close().await;
         let outcome = result?;
-        Ok(Report {
-            steps: outcome.steps,
-            heads: outcome.heads,
-            unknown: Vec::new(),
-        })
+        Ok(Report::from(outcome))
     }
 
     /// Accepts the current content of applied files whose checksum changed
@@ -691,11 +693,7 @@ impl Migrator {
         .await;
         db.close().await;
         let outcome = result?;
-        Ok(Report {
-            steps: outcome.steps,
-            heads: outcome.heads,
-            unknown: Vec::new(),
-        })
+        Ok(Report::from(outcome))
     }
 
     /// The revisions the database records as current heads.
