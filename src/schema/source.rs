@@ -558,6 +558,11 @@ pub async fn scripts(
             let part = from.snap.unsupported.is_empty()
                 && slice.objects * 2 < slice.of
                 && slice.proves_the_same(&from.snap, &to.snap, &up, renames);
+            // Else a copy of the database itself where the server allows
+            // it (nobody else connected, the same server), its rows
+            // emptied: the proof runs on empty tables. Else its SQL form.
+            // Which way it went is said: they prove different things (the
+            // copy has the database's own objects).
             let copy = match &from.template {
                 _ if part => None,
                 Some(name) => match Scratch::on(settings, dev_url, Some(name)).await {
@@ -575,11 +580,6 @@ pub async fn scripts(
                 },
                 None => None,
             };
-            // Else a copy of the database itself where the server allows
-            // it (nobody else connected, the same server), its rows
-            // emptied: the proof runs on empty tables. Else its SQL form.
-            // Which way it went is said: they prove different things (the
-            // copy has the database's own objects).
             let copied = copy.is_some();
             scratches.push(match copy {
                 Some(s) => s,
