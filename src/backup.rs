@@ -158,18 +158,13 @@ pub async fn backup(settings: &Settings, path: &Path) -> Result<Backup, BackupEr
 /// Copies the database at `from`'s URL onto the scratch database at
 /// `scratch_url` (made empty, of the same engine, holding the settings'
 /// schema): its schema, braid's version table with its rows, and the rows
-/// of every table with `with_data`. SQLite's copy is a file at `scratch`
-/// (`VACUUM INTO`).
+/// of every table with `with_data`. SQLite's copy is a file, made by
+/// [`sqlite_copy`].
 ///
 /// # Errors
 ///
 /// [`BackupError`]: a missing tool, a failed dump or restore.
-pub async fn copy(
-    from: &Settings,
-    scratch: &mut Db,
-    scratch_url: &str,
-    with_data: bool,
-) -> Result<(), BackupError> {
+pub async fn copy(from: &Settings, scratch_url: &str, with_data: bool) -> Result<(), BackupError> {
     let url = from.url.expose();
     let shown = from.url.to_string();
     let dir = tempfile::tempdir().map_err(|e| BackupError::Failed {
@@ -193,17 +188,9 @@ pub async fn copy(
             let (dump, psql) = (find(PG_DUMP)?, find(PSQL)?);
             let schema = from.schema.clone().unwrap_or_else(|| "public".into());
             let q = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
-            // The scratch database's own schema goes: the dump makes it
-            // (all but `public`, which every database has).
-            if schema != "public" {
-                scratch
-                    .exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", q(&schema)))
-                    .await
-                    .map_err(|source| BackupError::Database {
-                        doing: "emptying the scratch database",
-                        source,
-                    })?;
-            }
+            // The scratch database holds the schema already, empty (`public`
+            // is in every database): the dump's CREATE SCHEMA is made to
+            // accept that (`schema_if_not_exists`).
             let mut parts = vec![Vec::<OsString>::new()];
             if !with_data {
                 parts[0].push("--schema-only".into());
@@ -225,6 +212,7 @@ pub async fn copy(
                     .arg(url);
                 // (A version table that is not there matches nothing.)
                 run(cmd, None)?;
+                schema_if_not_exists(&file, &schema)?;
                 let mut restore = Command::new(&psql);
                 restore
                     .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--file"])
@@ -348,6 +336,35 @@ pub async fn sqlite_copy(
         emptied.map_err(db_err("emptying the copy's tables"))?;
     }
     Ok(copy)
+}
+
+/// Rewrites the dump's `CREATE SCHEMA s;` (pg_dump writes one for the
+/// schema it was asked for, `public` too) as `CREATE SCHEMA IF NOT EXISTS
+/// s;`: the scratch database has it already.
+fn schema_if_not_exists(file: &Path, schema: &str) -> Result<(), BackupError> {
+    let failed = |e: std::io::Error| BackupError::Failed {
+        program: "rewriting the dump".into(),
+        message: e.to_string(),
+    };
+    let text = std::fs::read_to_string(file).map_err(failed)?;
+    let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+    let mut changed = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            for name in [schema, quoted.as_str()] {
+                if line == format!("CREATE SCHEMA {name};") {
+                    changed = true;
+                    return format!("CREATE SCHEMA IF NOT EXISTS {name};");
+                }
+            }
+            line.to_owned()
+        })
+        .collect();
+    if changed {
+        std::fs::write(file, lines.join("\n") + "\n").map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// A program and the names it goes by.

@@ -150,7 +150,7 @@ pub async fn rehearse(
     let mut scratch = Scratch::on(settings, plan.dev_url.as_deref(), None).await?;
     let url = scratch.expose_url().to_owned();
     let result = async {
-        crate::backup::copy(&from, &mut scratch.db, &url, plan.with_data).await?;
+        crate::backup::copy(&from, &url, plan.with_data).await?;
         on_copy(&mut scratch.db, settings, h, &t).await
     }
     .await;

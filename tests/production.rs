@@ -519,3 +519,55 @@ fn status_names_each_revision_state_on_a_branching_history() {
         assert!(text.contains("failed"), "{engine:?}: {text}");
     }
 }
+
+/// A PostgreSQL database with no configured schema (`public`, which every
+/// database has): the copy still restores, with and without rows.
+#[test]
+fn rehearse_copies_a_database_that_uses_the_public_schema() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let name = unique("braid_rehearse_public");
+    let server = pg_server();
+    let admin = |sql: String| {
+        let server = server.clone();
+        rt().block_on(async move {
+            let mut c = sqlx::PgConnection::connect(&server).await.unwrap();
+            sqlx::raw_sql(&sql).execute(&mut c).await.unwrap();
+        })
+    };
+    admin(format!("CREATE DATABASE {name}"));
+    let url = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
+    let p = common::Project::new();
+    p.write("braid.toml", &format!("[database]\nurl = \"{url}\"\n"));
+    p.write(
+        "migrations/a.sql",
+        &migration(
+            "a",
+            &[],
+            "",
+            "CREATE TABLE t (id integer PRIMARY KEY);\nINSERT INTO t VALUES (1);",
+            Some("DROP TABLE t;"),
+        ),
+    );
+    p.write(
+        "migrations/b.sql",
+        &migration(
+            "b",
+            &["a"],
+            "",
+            "ALTER TABLE t ADD COLUMN v text;",
+            Some("ALTER TABLE t DROP COLUMN v;"),
+        ),
+    );
+    assert_eq!(p.run(&["upgrade", "a"]).code, 0);
+    for args in [&["rehearse"][..], &["rehearse", "--with-data"][..]] {
+        let r = p.run(args);
+        assert_eq!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains("ALTER TABLE t ADD COLUMN v text"),
+            "{}",
+            r.stdout
+        );
+    }
+    assert_eq!(scratch_left(), Vec::<String>::new());
+    admin(format!("DROP DATABASE {name} WITH (FORCE)"));
+}
