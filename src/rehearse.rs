@@ -28,6 +28,9 @@ pub enum RehearseError {
     /// The target does not parse or resolve.
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// The database to copy is not one to copy.
+    #[error("{0}")]
+    Source(String),
     /// The copy could not be made.
     #[error("cannot copy the database: {0}")]
     Copy(#[from] crate::backup::BackupError),
@@ -129,6 +132,22 @@ pub async fn rehearse(
             url: crate::config::redact(url),
             message,
         })?;
+    }
+    if from.url.engine() != settings.url.engine() {
+        return Err(RehearseError::Source(format!(
+            "{} is not a {} database like {}: the copy is made on the configured engine",
+            from.url,
+            settings.url.engine().map(|e| e.name()).unwrap_or("known"),
+            settings.url
+        )));
+    }
+    // Only read: a SQLite URL naming no file is not opened (that would
+    // create it).
+    if !from.has_database() {
+        return Err(RehearseError::Source(format!(
+            "there is no database at {} yet: nothing to rehearse on",
+            from.url
+        )));
     }
     if from.url.engine() == Ok(Engine::Sqlite) {
         let dir = tempfile::tempdir().map_err(|e| crate::backup::BackupError::Failed {

@@ -279,6 +279,26 @@ fn rehearse_refuses_bad_input_and_a_missing_tool() {
     let r = s.braid(&["rehearse", "nosuch"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("nosuch"), "{}", r.stderr);
+    // Another engine's database cannot be copied onto this one's.
+    let missing = s.project.path().join("missing.db");
+    let sqlite = format!("sqlite://{}?mode=rwc", missing.display());
+    let r = s.braid(&["rehearse", "--from", &sqlite]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not a PostgreSQL database like"),
+        "{}",
+        r.stderr
+    );
+    // A SQLite file that is not there is not created.
+    let lite = Scratch::new(Engine::Sqlite);
+    let r = lite.braid(&["rehearse", "--from", &sqlite]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("yet: nothing to rehearse on"),
+        "{}",
+        r.stderr
+    );
+    assert!(!missing.exists());
     let empty = tempfile::tempdir().unwrap();
     s.project.env("PATH", &empty.path().display().to_string());
     let r = s.braid(&["rehearse"]);
