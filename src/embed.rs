@@ -1,13 +1,15 @@
 //! Migrations compiled into an application: what `braid::embed!()`
-//! expands to. Each file keeps its path and text, so the application
-//! parses them with the CLI's own code at start-up and computes the same
-//! checksums (blake3 of the text with CRLF normalized): the CLI and the
-//! application agree on one database.
+//! expands to. Each file keeps its path and text, and its header,
+//! sections and checksum as the macro parsed them at compile time with the
+//! CLI's own parser (blake3 of the text with CRLF normalized): the
+//! application builds its migrations from those constants at start-up
+//! instead of parsing every file again, and the CLI and the application
+//! agree on one database.
 
 use std::path::Path;
 
 use crate::history::{History, HistoryError};
-use crate::migration::{LoadErrors, parse};
+use crate::migration::{LoadErrors, Migration, parse};
 
 /// One embedded migration file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +18,9 @@ pub struct File {
     pub path: &'static str,
     /// The file's text.
     pub source: &'static str,
+    /// Its header and sections as `embed!()` parsed them at compile time
+    /// (`None`: parsed at start-up).
+    pub parsed: Option<crate::migration::Parsed>,
 }
 
 /// A set of embedded migrations, possibly from several crates.
@@ -55,7 +60,17 @@ impl Embedded {
         let mut migrations = Vec::new();
         let mut errors = Vec::new();
         for f in &self.files {
-            match parse(Path::new(f.path), f.source.as_bytes()) {
+            let path = Path::new(f.path);
+            // Parsed at compile time by the CLI's own parser, the text
+            // included in the same build: taken as it is.
+            if let Some(m) = f
+                .parsed
+                .and_then(|p| Migration::from_parsed(path, f.source, &p))
+            {
+                migrations.push(m);
+                continue;
+            }
+            match parse(path, f.source.as_bytes()) {
                 Ok(m) => migrations.push(m),
                 Err(e) => errors.push(e),
             }

@@ -638,3 +638,44 @@ async fn a_test_database_holds_the_migrated_schema() {
     assert!(run.status.success(), "{out}");
     assert!(out.contains("3 passed"), "{out}");
 }
+
+/// `embed!()` parses at compile time with the CLI's own parser; the
+/// application builds its migrations from those constants. They must be
+/// exactly what the CLI parses from the same files (header, sections,
+/// checksum), or the two would disagree on one database.
+#[test]
+fn compile_time_parsing_gives_what_the_cli_parses() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let sets = [
+        (
+            braid::embed!("migrations", "migrations-postgres"),
+            vec!["migrations", "migrations-postgres"],
+        ),
+        (
+            braid::embed!("tests/embed-fixtures/warned"),
+            vec!["tests/embed-fixtures/warned"],
+        ),
+    ];
+    for (embedded, dirs) in sets {
+        // Every file is built from its constants, none parsed again.
+        for f in embedded.files() {
+            let parsed = f.parsed.expect("parsed at compile time");
+            let m = braid::migration::Migration::from_parsed(
+                std::path::Path::new(f.path),
+                f.source,
+                &parsed,
+            );
+            assert!(m.is_some(), "{} fell back to parsing", f.path);
+        }
+        let compiled = embedded.history().unwrap();
+        let dirs: Vec<PathBuf> = dirs.iter().map(|d| root.join(d)).collect();
+        let parsed = braid::history::History::load(&dirs).unwrap();
+        assert_eq!(compiled.graph.len(), parsed.graph.len());
+        for n in compiled.graph.sorted_nodes() {
+            let mut a = compiled.migration(*n).clone();
+            let b = parsed.migration(parsed.graph.node(a.id.as_str()).unwrap());
+            a.path = b.path.clone();
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", a.id);
+        }
+    }
+}

@@ -118,7 +118,7 @@ fn expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, S
             if left.is_empty() {
                 let migrations =
                     braid_core::migration::load_directories(&paths).map_err(|e| e.to_string())?;
-                return Ok(tokens(&root, migrations.iter().map(|m| &m.path)));
+                return Ok(tokens(&root, migrations.iter()));
             }
             Err(braid_core::history::HistoryError::Graph(left))
         }
@@ -154,23 +154,90 @@ fn expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, S
         };
         format!("braid::embed!: {e}\n{}", lines.join("\n"))
     })?;
-    let paths = history
+    let migrations = history
         .graph
         .sorted_nodes()
         .iter()
-        .map(|n| &history.migration(*n).path);
-    Ok(tokens(&root, paths))
+        .map(|n| history.migration(*n));
+    Ok(tokens(&root, migrations))
 }
 
-/// `Embedded::new(&[File { path, source: include_str!(…) }, …])`.
-fn tokens<'a>(root: &Path, paths: impl Iterator<Item = &'a PathBuf>) -> proc_macro2::TokenStream {
-    let entries = paths.map(|p| {
-        let abs = p.display().to_string();
-        let rel = shown(root, p);
-        quote! { ::braid::embed::File { path: #rel, source: include_str!(#abs) } }
+/// `Embedded::new(&[File { path, source: include_str!(…), parsed: … }, …])`:
+/// each file's text, and its header and sections as parsed here, so that
+/// start-up does not parse them again.
+fn tokens<'a>(
+    root: &Path,
+    migrations: impl Iterator<Item = &'a braid_core::migration::Migration>,
+) -> proc_macro2::TokenStream {
+    let entries = migrations.map(|m| {
+        let abs = m.path.display().to_string();
+        let rel = shown(root, &m.path);
+        let parsed = parsed(m);
+        quote! { ::braid::embed::File { path: #rel, source: include_str!(#abs), parsed: Some(#parsed) } }
     });
     quote! {
         ::braid::embed::Embedded::new(&[ #(#entries),* ])
+    }
+}
+
+/// The `braid::migration::Parsed` constant of one migration.
+fn parsed(m: &braid_core::migration::Migration) -> proc_macro2::TokenStream {
+    let opt_str = |v: &Option<String>| match v {
+        Some(s) => quote! { Some(#s) },
+        None => quote! { None },
+    };
+    let opt_u64 = |v: Option<u64>| match v {
+        Some(n) => quote! { Some(#n) },
+        None => quote! { None },
+    };
+    let nanos = |d: Option<std::time::Duration>| opt_u64(d.map(|d| d.as_nanos() as u64));
+    let section = |s: &braid_core::migration::Section| {
+        let (start, end, line) = (s.range.start, s.range.end, s.first_line);
+        quote! { [#start, #end, #line] }
+    };
+    let id = m.id.as_str();
+    let downs = m.down_revisions.iter().map(|r| r.as_str());
+    let labels = m.branch_labels.iter().map(|l| l.as_str());
+    let depends = m.depends_on.iter();
+    let message = opt_str(&m.message);
+    let created = opt_str(&m.created);
+    let transactional = m.transactional;
+    let lock_timeout = nanos(m.lock_timeout);
+    let lock_retries = match m.lock_retries {
+        Some(n) => quote! { Some(#n) },
+        None => quote! { None },
+    };
+    let statement_timeout = nanos(m.statement_timeout);
+    let up = section(&m.up);
+    let down = match &m.down {
+        Some(d) => {
+            let d = section(d);
+            quote! { Some(#d) }
+        }
+        None => quote! { None },
+    };
+    let untranslated = match m.untranslated {
+        Some(n) => quote! { Some(#n) },
+        None => quote! { None },
+    };
+    let checksum = m.checksum.to_string();
+    quote! {
+        ::braid::migration::Parsed {
+            id: #id,
+            down_revisions: &[#(#downs),*],
+            branch_labels: &[#(#labels),*],
+            depends_on: &[#(#depends),*],
+            message: #message,
+            created: #created,
+            transactional: #transactional,
+            lock_timeout_nanos: #lock_timeout,
+            lock_retries: #lock_retries,
+            statement_timeout_nanos: #statement_timeout,
+            up: #up,
+            down: #down,
+            untranslated: #untranslated,
+            checksum: #checksum,
+        }
     }
 }
 

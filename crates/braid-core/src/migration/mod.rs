@@ -64,6 +64,96 @@ pub struct Migration {
     pub checksum: Checksum,
 }
 
+/// A migration as `braid::embed!()` parsed it at compile time, with the
+/// CLI's own parser: an embedding application builds its [`Migration`]s
+/// from these constants ([`Migration::from_parsed`]) instead of parsing
+/// every header again at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parsed {
+    /// `revision`.
+    pub id: &'static str,
+    /// `down_revisions`.
+    pub down_revisions: &'static [&'static str],
+    /// `branch_labels`.
+    pub branch_labels: &'static [&'static str],
+    /// `depends_on`.
+    pub depends_on: &'static [&'static str],
+    /// `message`.
+    pub message: Option<&'static str>,
+    /// `created`.
+    pub created: Option<&'static str>,
+    /// `transactional`.
+    pub transactional: bool,
+    /// `lock_timeout`, in nanoseconds.
+    pub lock_timeout_nanos: Option<u64>,
+    /// `lock_retries`.
+    pub lock_retries: Option<u32>,
+    /// `statement_timeout`, in nanoseconds.
+    pub statement_timeout_nanos: Option<u64>,
+    /// The up section: byte start, byte end, first line.
+    pub up: [usize; 3],
+    /// The down section, when the file has one.
+    pub down: Option<[usize; 3]>,
+    /// The line of a `-- braid:untranslated` mark.
+    pub untranslated: Option<usize>,
+    /// The checksum, as stored (`blake3:…`).
+    pub checksum: &'static str,
+}
+
+impl Migration {
+    /// The migration `parsed` describes, for the file at `path` whose text
+    /// is `text`; `None` when the constants do not fit the text (then the
+    /// caller parses it).
+    pub fn from_parsed(path: &std::path::Path, text: &str, parsed: &Parsed) -> Option<Migration> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let source = checksum::normalize_line_endings(text).into_owned();
+        let section = |[start, end, first_line]: [usize; 3]| {
+            (start <= end
+                && end <= source.len()
+                && source.is_char_boundary(start)
+                && source.is_char_boundary(end))
+            .then_some(Section {
+                range: start..end,
+                first_line,
+            })
+        };
+        let ids = |list: &[&str]| {
+            list.iter()
+                .map(|r| RevisionId::new(*r).ok())
+                .collect::<Option<Vec<_>>>()
+        };
+        Some(Migration {
+            path: path.to_owned(),
+            id: RevisionId::new(parsed.id).ok()?,
+            down_revisions: ids(parsed.down_revisions)?,
+            branch_labels: parsed
+                .branch_labels
+                .iter()
+                .map(|l| BranchLabel::new(*l).ok())
+                .collect::<Option<Vec<_>>>()?,
+            depends_on: parsed.depends_on.iter().map(|d| (*d).to_owned()).collect(),
+            message: parsed.message.map(str::to_owned),
+            created: parsed.created.map(str::to_owned),
+            transactional: parsed.transactional,
+            lock_timeout: parsed
+                .lock_timeout_nanos
+                .map(std::time::Duration::from_nanos),
+            lock_retries: parsed.lock_retries,
+            statement_timeout: parsed
+                .statement_timeout_nanos
+                .map(std::time::Duration::from_nanos),
+            up: section(parsed.up)?,
+            down: match parsed.down {
+                Some(d) => Some(section(d)?),
+                None => None,
+            },
+            untranslated: parsed.untranslated,
+            checksum: Checksum::parse(parsed.checksum)?,
+            source,
+        })
+    }
+}
+
 /// Where one section's SQL stands in [`Migration::source`].
 #[derive(Debug, Clone)]
 pub struct Section {
