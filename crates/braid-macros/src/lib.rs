@@ -175,8 +175,13 @@ fn tokens<'a>(
         let parsed = parsed(m);
         quote! { ::braid::embed::File { path: #rel, source: include_str!(#abs), parsed: Some(#parsed) } }
     });
+    // A static: the files and their constants are data in the binary, not
+    // code that builds them at start-up.
     quote! {
-        ::braid::embed::Embedded::new(&[ #(#entries),* ])
+        {
+            static FILES: &[::braid::embed::File] = &[ #(#entries),* ];
+            ::braid::embed::Embedded::new(FILES)
+        }
     }
 }
 
