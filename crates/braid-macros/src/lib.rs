@@ -173,7 +173,7 @@ fn tokens<'a>(
         let abs = m.path.display().to_string();
         let rel = shown(root, &m.path);
         let parsed = parsed(m);
-        quote! { ::braid::embed::File { path: #rel, source: include_str!(#abs), parsed: Some(#parsed) } }
+        quote! { ::braid::embed::File { path: #rel, source: include_str!(#abs), parsed: ::core::option::Option::Some(#parsed) } }
     });
     // A static: the files and their constants are data in the binary, not
     // code that builds them at start-up.
@@ -188,12 +188,12 @@ fn tokens<'a>(
 /// The `braid::migration::Parsed` constant of one migration.
 fn parsed(m: &braid_core::migration::Migration) -> proc_macro2::TokenStream {
     let opt_str = |v: &Option<String>| match v {
-        Some(s) => quote! { Some(#s) },
-        None => quote! { None },
+        Some(s) => quote! { ::core::option::Option::Some(#s) },
+        None => quote! { ::core::option::Option::None },
     };
     let opt_u64 = |v: Option<u64>| match v {
-        Some(n) => quote! { Some(#n) },
-        None => quote! { None },
+        Some(n) => quote! { ::core::option::Option::Some(#n) },
+        None => quote! { ::core::option::Option::None },
     };
     let nanos = |d: Option<std::time::Duration>| opt_u64(d.map(|d| d.as_nanos() as u64));
     let section = |s: &braid_core::migration::Section| {
@@ -209,21 +209,21 @@ fn parsed(m: &braid_core::migration::Migration) -> proc_macro2::TokenStream {
     let transactional = m.transactional;
     let lock_timeout = nanos(m.lock_timeout);
     let lock_retries = match m.lock_retries {
-        Some(n) => quote! { Some(#n) },
-        None => quote! { None },
+        Some(n) => quote! { ::core::option::Option::Some(#n) },
+        None => quote! { ::core::option::Option::None },
     };
     let statement_timeout = nanos(m.statement_timeout);
     let up = section(&m.up);
     let down = match &m.down {
         Some(d) => {
             let d = section(d);
-            quote! { Some(#d) }
+            quote! { ::core::option::Option::Some(#d) }
         }
-        None => quote! { None },
+        None => quote! { ::core::option::Option::None },
     };
     let untranslated = match m.untranslated {
-        Some(n) => quote! { Some(#n) },
-        None => quote! { None },
+        Some(n) => quote! { ::core::option::Option::Some(#n) },
+        None => quote! { ::core::option::Option::None },
     };
     let checksum = m.checksum.to_string();
     quote! {
