@@ -101,19 +101,7 @@ pub async fn backup(settings: &Settings, path: &Path) -> Result<Backup, BackupEr
         message,
     })? {
         Engine::Sqlite => {
-            let mut db = Db::connect(settings)
-                .await
-                .map_err(|source| BackupError::Database {
-                    doing: "connecting",
-                    source,
-                })?;
-            let target = path.to_string_lossy().replace('\'', "''");
-            let done = db.exec(&format!("VACUUM INTO '{target}'")).await;
-            db.close().await;
-            done.map_err(|source| BackupError::Database {
-                doing: "VACUUM INTO",
-                source,
-            })?;
+            vacuum_into(settings, path).await?;
             let file = settings.url.sqlite_file().unwrap_or_default();
             format!("cp {} {}", quote(path), quote(&file))
         }
@@ -167,10 +155,7 @@ pub async fn backup(settings: &Settings, path: &Path) -> Result<Backup, BackupEr
 pub async fn copy(from: &Settings, scratch_url: &str, with_data: bool) -> Result<(), BackupError> {
     let url = from.url.expose();
     let shown = from.url.to_string();
-    let dir = tempfile::tempdir().map_err(|e| BackupError::Failed {
-        program: "a temporary directory".into(),
-        message: e.to_string(),
-    })?;
+    let dir = temporary_dir()?;
     let file = dir.path().join("copy.sql");
     let version = &from.version_table;
     let tables = [version.clone(), format!("{version}_history")];
@@ -234,22 +219,22 @@ pub async fn copy(from: &Settings, scratch_url: &str, with_data: bool) -> Result
                         doing: "connecting",
                         source,
                     })?;
-                for t in &tables {
-                    let there = db
-                        .text_rows(
-                            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-                            &[&source.database, t],
-                        )
-                        .await
-                        .map_err(|source| BackupError::Database {
-                            doing: "looking for braid's tables",
-                            source,
-                        })?;
-                    if !there.is_empty() {
-                        present.push(t.clone());
-                    }
-                }
+                let there = db
+                    .text_rows(
+                        "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+                         WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?, ?) ORDER BY TABLE_NAME",
+                        &[&source.database, &tables[0], &tables[1]],
+                    )
+                    .await;
                 db.close().await;
+                present = there
+                    .map_err(|source| BackupError::Database {
+                        doing: "looking for braid's tables",
+                        source,
+                    })?
+                    .into_iter()
+                    .filter_map(|r| r.into_iter().next().flatten())
+                    .collect();
             }
             let mut parts: Vec<Vec<String>> = vec![vec![source.database.clone()]];
             if !with_data {
@@ -294,11 +279,7 @@ pub async fn sqlite_copy(
     with_data: bool,
 ) -> Result<Settings, BackupError> {
     let db_err = |doing| move |source| BackupError::Database { doing, source };
-    let mut db = Db::connect(from).await.map_err(db_err("connecting"))?;
-    let target = to.to_string_lossy().replace('\'', "''");
-    let done = db.exec(&format!("VACUUM INTO '{target}'")).await;
-    db.close().await;
-    done.map_err(db_err("VACUUM INTO"))?;
+    vacuum_into(from, to).await?;
     let mut copy = from.clone();
     copy.url = crate::config::DatabaseUrl::parse(&format!("sqlite://{}", to.display())).map_err(
         |message| BackupError::Url {
@@ -336,6 +317,32 @@ pub async fn sqlite_copy(
         emptied.map_err(db_err("emptying the copy's tables"))?;
     }
     Ok(copy)
+}
+
+/// SQLite's consistent copy of the database at the settings' URL into a
+/// new file at `to` (the database is only read).
+async fn vacuum_into(settings: &Settings, to: &Path) -> Result<(), BackupError> {
+    let mut db = Db::connect(settings)
+        .await
+        .map_err(|source| BackupError::Database {
+            doing: "connecting",
+            source,
+        })?;
+    let target = to.to_string_lossy().replace('\'', "''");
+    let done = db.exec(&format!("VACUUM INTO '{target}'")).await;
+    db.close().await;
+    done.map_err(|source| BackupError::Database {
+        doing: "VACUUM INTO",
+        source,
+    })
+}
+
+/// A temporary directory, removed when dropped.
+pub(crate) fn temporary_dir() -> Result<tempfile::TempDir, BackupError> {
+    tempfile::tempdir().map_err(|e| BackupError::Failed {
+        program: "a temporary directory".into(),
+        message: e.to_string(),
+    })
 }
 
 /// Rewrites the dump's `CREATE SCHEMA s;` (pg_dump writes one for the

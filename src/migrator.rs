@@ -416,23 +416,15 @@ impl Migrator {
         self
     }
 
-    /// The embedded set as a history (for [`crate::testing`]).
-    pub(crate) fn embedded_history(&self) -> Result<History, Error> {
-        self.history()
-    }
-
-    /// The settings of a call on `url` (for [`crate::testing`]).
-    pub(crate) fn settings_for(&self, url: &str) -> Result<Settings, Error> {
-        self.settings(url)
-    }
-
-    fn history(&self) -> Result<History, Error> {
+    /// The embedded set as a history (also for [`crate::testing`]).
+    pub(crate) fn history(&self) -> Result<History, Error> {
         self.embedded
             .history()
             .map_err(|e| Error::Invalid(e.to_string()))
     }
 
-    fn settings(&self, url: &str) -> Result<Settings, Error> {
+    /// The settings of a call on `url` (also for [`crate::testing`]).
+    pub(crate) fn settings(&self, url: &str) -> Result<Settings, Error> {
         Ok(Settings {
             config_file: None,
             directories: Vec::new(),

@@ -84,11 +84,15 @@ pub struct Rehearsal {
     /// `braid lint`'s findings on the statements run, with the copy's
     /// table sizes.
     pub findings: Vec<Finding>,
-    /// The whole upgrade on the copy, measuring included.
-    pub up_time: Duration,
 }
 
 impl Rehearsal {
+    /// How long the upgrade took on the copy: its steps, measuring
+    /// included.
+    pub fn up_time(&self) -> Duration {
+        self.up.iter().map(|s| s.duration).sum()
+    }
+
     /// Whether every revision applied and was reverted to the schema it
     /// started from.
     pub fn passed(&self) -> bool {
@@ -150,10 +154,7 @@ pub async fn rehearse(
         )));
     }
     if from.url.engine() == Ok(Engine::Sqlite) {
-        let dir = tempfile::tempdir().map_err(|e| crate::backup::BackupError::Failed {
-            program: "a temporary directory".into(),
-            message: e.to_string(),
-        })?;
+        let dir = crate::backup::temporary_dir()?;
         let copy =
             crate::backup::sqlite_copy(&from, &dir.path().join("copy.db"), plan.with_data).await?;
         let mut db = Db::connect(&copy).await.map_err(|e| {
@@ -205,35 +206,36 @@ async fn on_copy(
         upgrade: LintUpgrade::Warn,
         ..settings.lint.clone()
     };
-    let mut before: Vec<(String, Snapshot)> = Vec::new();
-    let started = Instant::now();
+    let up_opts = Options {
+        timeouts: settings.timeouts,
+        lint: Some(lint),
+        measure: true,
+        ..Options::default()
+    };
+    let down_opts = Options {
+        lint: None,
+        ..up_opts.clone()
+    };
+    let mut before: Vec<(String, &crate::migration::Migration, Snapshot)> = Vec::new();
     for step in &steps {
         let id = h.graph.id(step.node).to_string();
         let snap = read(db, &filter).await?;
-        let opts = Options {
-            timeouts: settings.timeouts,
-            lint: Some(lint.clone()),
-            measure: true,
-            ..Options::default()
-        };
         let one = target::parse(&id)?;
         let (ran, mut findings) =
-            run(db, h, Request::Upgrade(&one), &opts, &id, Direction::Up).await;
+            run(db, h, Request::Upgrade(&one), &up_opts, &id, Direction::Up).await;
         out.findings.append(&mut findings);
         let failed = ran.error.is_some();
         out.up.push(ran);
         if failed {
             break;
         }
-        before.push((id, snap));
+        before.push((id, h.migration(step.node), snap));
     }
-    out.up_time = started.elapsed();
     // Back again, one revision at a time, newest first. What a later
     // revision's down left behind is its own finding, not again each
     // earlier one's.
     let mut inherited: Vec<String> = Vec::new();
-    for (id, snap) in before.into_iter().rev() {
-        let m = h.migration(h.graph.node(&id).expect("planned"));
+    for (id, m, snap) in before.into_iter().rev() {
         if m.down.is_none() {
             out.not_restored.push(NotRestored {
                 revision: id,
@@ -241,13 +243,16 @@ async fn on_copy(
             });
             break;
         }
-        let opts = Options {
-            timeouts: settings.timeouts,
-            measure: true,
-            ..Options::default()
-        };
         let one = target::parse(&id)?;
-        let (ran, _) = run(db, h, Request::Revert(&one), &opts, &id, Direction::Down).await;
+        let (ran, _) = run(
+            db,
+            h,
+            Request::Revert(&one),
+            &down_opts,
+            &id,
+            Direction::Down,
+        )
+        .await;
         let failed = ran.error.is_some();
         out.down.push(ran);
         if failed {

@@ -63,7 +63,7 @@ impl TestDatabase {
                 home: Home::File(dir),
             });
         }
-        let settings = migrator.settings_for(server)?;
+        let settings = migrator.settings(server)?;
         let scratch = Scratch::create(&settings)
             .await
             .map_err(|e| Error::Database {
@@ -248,8 +248,8 @@ pub async fn diff(
     server: &str,
     desired: &[PathBuf],
 ) -> Result<DiffReport, Error> {
-    let settings = migrator.settings_for(server)?;
-    let h = migrator.embedded_history()?;
+    let settings = migrator.settings(server)?;
+    let h = migrator.history()?;
     let mut scratches = Vec::new();
     let result = async {
         let (a, b) = source::build_pair(

@@ -32,7 +32,7 @@ pub enum Source {
     Url(String),
     /// `[schema] desired`.
     Desired,
-    /// `.sql` files or directories of them.
+    /// `.sql` files or directories of them (none: an empty schema).
     Files(Vec<PathBuf>),
     /// The application's SQLAlchemy models (`sqlalchemy:MODULE:ATTRIBUTE`).
     Models(String),
@@ -225,30 +225,6 @@ pub async fn build_pair(
     let a = keep(built_a, slot_a, scratches);
     let b = keep(built_b, slot_b, scratches);
     Ok((a?, b?))
-}
-
-/// An empty schema on a scratch database of its own (what the migrations
-/// build before the first revision).
-///
-/// # Errors
-///
-/// The scratch database cannot be made or read.
-pub async fn empty(
-    settings: &Settings,
-    dev_url: Option<&str>,
-    scratches: &mut Vec<Scratch>,
-) -> Result<Built, SourceError> {
-    scratches.push(Scratch::on(settings, dev_url, None).await?);
-    let db = &mut scratches.last_mut().expect("pushed").db;
-    let snap = schema::introspect(db, &Filter::for_settings(settings))
-        .await
-        .map_err(SourceError::ReadScratch)?;
-    Ok(Built {
-        snap,
-        renames: Renames::default(),
-        scratch: Some(scratches.len() - 1),
-        template: None,
-    })
 }
 
 /// Files the scratch database a build made, whatever the build's result.

@@ -60,7 +60,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
         out_json(&json!({
             "from": r.from,
             "rows_copied": plan.with_data,
-            "up_duration_ms": r.up_time.as_millis() as u64,
+            "up_duration_ms": r.up_time().as_millis() as u64,
             "up": r.up.iter().map(|s| step_json(s, &r.findings)).collect::<Vec<_>>(),
             "down": r.down.iter().map(|s| step_json(s, &[])).collect::<Vec<_>>(),
             "restored": r.not_restored.is_empty() && r.down.iter().all(|s| s.error.is_none()),
@@ -208,7 +208,7 @@ fn text(r: &Rehearsal) -> String {
     s.push_str(&format!(
         "up: {} revision(s) in {} on the copy, each statement measured\n",
         r.up.len(),
-        ms(r.up_time)
+        ms(r.up_time())
     ));
     if r.not_restored.is_empty() && r.down.iter().all(|d| d.error.is_none()) {
         s.push_str(&format!(
