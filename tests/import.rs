@@ -7,25 +7,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::Project;
+use common::{Project, succeed, venv};
 use sqlx::Connection;
 
 const PG: &str = "postgres://postgres@127.0.0.1:5432";
-
-fn venv(bin: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".venv-bench/bin")
-        .join(bin);
-    assert!(
-        p.exists(),
-        "{} is missing: `make test` installs Alembic into .venv-bench first",
-        p.display()
-    );
-    p
-}
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -37,31 +25,17 @@ fn rt() -> tokio::runtime::Runtime {
 /// Writes the Alembic project under `root` with `url` in its alembic.ini.
 fn alembic_project(root: &Path, url: &str) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/alembic_project.py");
-    let out = Command::new(venv("python"))
-        .arg(script)
-        .arg(root)
-        .arg(url)
-        .arg(venv("alembic"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new(venv("python"))
+            .arg(script)
+            .arg(root)
+            .arg(url)
+            .arg(venv("alembic")),
     );
 }
 
 fn alembic(root: &Path, args: &[&str]) -> String {
-    let out = Command::new(venv("alembic"))
-        .args(args)
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "alembic {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeed(Command::new(venv("alembic")).args(args).current_dir(root));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -653,19 +653,7 @@ fn the_log_shows_each_step_newest_first_with_its_real_duration() {
         let status = |s: &Scratch| -> serde_json::Value {
             serde_json::from_str(&s.ok(&["status", "--format", "json"]).stdout).unwrap()
         };
-        let states = |v: &serde_json::Value| -> Vec<(String, String)> {
-            v["revisions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    (
-                        r["revision"].as_str().unwrap().to_owned(),
-                        r["state"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect()
-        };
+        let states = common::status_states;
         let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
         assert_eq!(
             states(&status(&s)),

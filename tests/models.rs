@@ -13,16 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::scratch::{ENGINES, Engine, Scratch};
-
-fn venv_python() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-bench/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: `make test` installs SQLAlchemy (with Alembic) into .venv-bench first",
-        p.display()
-    );
-    p
-}
+use common::{succeed, venv};
 
 fn support(name: &str) -> String {
     std::fs::read_to_string(
@@ -77,17 +68,12 @@ fn alembic_detects(s: &Scratch) -> Vec<(String, String, String)> {
             String::new(),
         ),
     };
-    let out = Command::new(venv_python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/alembic_compare.py"))
-        .args([&url, &schema])
-        .current_dir(s.project.path())
-        .env("BONECA_SCHEMA", &schema)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        Command::new(venv("python"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/alembic_compare.py"))
+            .args([&url, &schema])
+            .current_dir(s.project.path())
+            .env("BONECA_SCHEMA", &schema),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v.as_array()
@@ -115,7 +101,7 @@ fn up_of(file: &Path) -> String {
 /// PostgreSQL and SQLite beside Alembic's autogenerate.
 #[test]
 fn each_model_edit_autogenerates_a_revision_that_reaches_create_all() {
-    let python = venv_python();
+    let python = venv("python");
     for engine in ENGINES {
         let s = Scratch::new(engine);
         boneca(&s, &python);
@@ -241,7 +227,7 @@ fn each_model_edit_autogenerates_a_revision_that_reaches_create_all() {
 /// written.
 #[test]
 fn models_that_do_not_load_are_named_and_nothing_is_written() {
-    let python = venv_python();
+    let python = venv("python");
     let s = Scratch::new(Engine::Sqlite);
     boneca(&s, &python);
     s.write("boneca/step", "0");

@@ -374,31 +374,22 @@ fn a_backup_restores_to_the_same_schema_and_rows() {
                         .unwrap();
                 });
                 let url = format!("{}/{restored}", server.rsplit_once('/').unwrap().0);
-                let out = std::process::Command::new("pg_restore")
-                    .args(["--no-owner", "--dbname", &url, &path])
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                common::succeed(std::process::Command::new("pg_restore").args([
+                    "--no-owner",
+                    "--dbname",
+                    &url,
+                    &path,
+                ]));
                 url
             }
             Engine::Mysql => {
                 s.exec(&format!("CREATE DATABASE `{restored}`"));
-                let out = std::process::Command::new("sh")
-                    .args([
-                        "-c",
-                        &format!("mariadb --protocol=TCP -h 127.0.0.1 -P 3306 -u root {restored} < '{path}'"),
-                    ])
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                common::succeed(std::process::Command::new("sh").args([
+                    "-c",
+                    &format!(
+                        "mariadb --protocol=TCP -h 127.0.0.1 -P 3306 -u root {restored} < '{path}'"
+                    ),
+                ]));
                 format!("{}/{restored}", mysql_server().rsplit_once('/').unwrap().0)
             }
         };
@@ -501,17 +492,7 @@ fn status_names_each_revision_state_on_a_branching_history() {
         // A revision recorded by someone else's branch, no file here.
         s.exec("INSERT INTO braid_version (version_num) VALUES ('zzz')");
         let v = json(&s.ok(&["status", "--format", "json"]));
-        let states: Vec<(String, String)> = v["revisions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["revision"].as_str().unwrap().to_owned(),
-                    r["state"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+        let states = common::status_states(&v);
         let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
         let mut sorted = states.clone();
         sorted.sort();

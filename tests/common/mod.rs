@@ -230,3 +230,44 @@ pub fn settings(url: &str, schema: Option<&str>) -> braid::config::Settings {
     )
     .unwrap()
 }
+
+/// A program of `.venv-bench/`, the throwaway virtualenv `make test`
+/// makes (Alembic, SQLAlchemy, psycopg2).
+pub fn venv(bin: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv-bench/bin")
+        .join(bin);
+    assert!(
+        p.exists(),
+        "{} is missing: `make test` installs Alembic and SQLAlchemy into .venv-bench first",
+        p.display()
+    );
+    p
+}
+
+/// Runs a program that must succeed (its stderr shown if not); its output.
+pub fn succeed(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        cmd.get_program(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `status --format json`'s revisions as (revision, state), in its order.
+pub fn status_states(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["revision"].as_str().unwrap().to_owned(),
+                r["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
