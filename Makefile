@@ -98,6 +98,8 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
 	$(CARGO) clippy -p braid --lib --no-default-features --features postgres,embed -- -D warnings
+	$(CARGO) clippy -p braid --lib --no-default-features --features sqlite,embed,tracing -- -D warnings
+	$(CARGO) clippy -p braid --lib --no-default-features --features mysql,tools -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

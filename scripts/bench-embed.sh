@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # `make bench-embed`: start-up cost of an application with 1,000 embedded
 # revisions already at head against the same application with one
-# revision (SQLite, measured from outside side by side: process start
-# included, median of 21 each, interleaved), the binary size the
+# revision creating the same 1,000 tables (SQLite, measured from outside
+# side by side: process start included, median of 21 each, interleaved),
+# and against the same one-revision application on a database of one
+# table (what an application with little history and a small schema
+# costs), the binary size the
 # migrations add, and the weight of embedding (braid with only `embed` and
 # `sqlite`) against an application that uses sqlx alone: crates in
 # Cargo.lock and stripped binary size. The applications are crates made
@@ -14,11 +17,18 @@ n=${REVISIONS:-1000}
 work=$root/target/bench-embed
 export CARGO_TARGET_DIR=$root/target/bench-embed/target
 cargo build -q --release --example generate_history
-rm -rf "$work/many" "$work/one" "$work/sqlx_only"
-mkdir -p "$work/many/src" "$work/one/src" "$work/one/migrations" "$work/sqlx_only/src"
-target/release/examples/generate_history "$n" "$work/many/migrations" >/dev/null 2>&1
-printf -- '-- revision = "only"\n-- down_revisions = []\n-- braid:up\nSELECT 1;\n' > "$work/one/migrations/only.sql"
-for app in many one; do
+rm -rf "$work/many" "$work/one" "$work/tiny" "$work/sqlx_only"
+mkdir -p "$work/many/src" "$work/one/src" "$work/one/migrations" "$work/tiny/src" "$work/tiny/migrations" "$work/sqlx_only/src"
+"$CARGO_TARGET_DIR/release/examples/generate_history" "$n" "$work/many/migrations" >/dev/null 2>&1
+# The one revision creates as many tables as the 1,000 do: SQLite reads
+# the whole schema when a connection first asks anything, so both
+# databases have the same schema and the difference is braid's own.
+{
+  printf -- '-- revision = "only"\n-- down_revisions = []\n-- braid:up\n'
+  for i in $(seq 1 "$n"); do printf 'CREATE TABLE t_%d (id integer PRIMARY KEY);\n' "$i"; done
+} > "$work/one/migrations/only.sql"
+printf -- '-- revision = "only"\n-- down_revisions = []\n-- braid:up\nSELECT 1;\n' > "$work/tiny/migrations/only.sql"
+for app in many one tiny; do
   cat > "$work/$app/Cargo.toml" <<TOML
 [package]
 name = "embed_$app"
@@ -77,16 +87,20 @@ RS
 (cd "$work/sqlx_only" && cargo build -q --release)
 many=$CARGO_TARGET_DIR/release/embed_many
 one=$CARGO_TARGET_DIR/release/embed_one
+tiny=$CARGO_TARGET_DIR/release/embed_tiny
 db_many="sqlite://$work/many.db?mode=rwc"
 db_one="sqlite://$work/one.db?mode=rwc"
-rm -f "$work/many.db" "$work/one.db"
+db_tiny="sqlite://$work/tiny.db?mode=rwc"
+rm -f "$work/many.db" "$work/one.db" "$work/tiny.db"
 "$many" "$db_many" >/dev/null
 "$one" "$db_one" >/dev/null
+"$tiny" "$db_tiny" >/dev/null
 # Interleaved, so that a noisy moment weighs on both.
 for _ in $(seq 1 21); do
-  for app in many one; do
+  for app in many one tiny; do
     bin=$many; db=$db_many
     if [ "$app" = one ]; then bin=$one; db=$db_one; fi
+    if [ "$app" = tiny ]; then bin=$tiny; db=$db_tiny; fi
     start=$(date +%s%N); "$bin" "$db" >/dev/null; end=$(date +%s%N)
     echo "$app $(( (end - start) / 1000 ))"
   done
@@ -94,13 +108,19 @@ done > "$work/times"
 median() { grep "^$1 " "$work/times" | cut -d' ' -f2 | sort -n | awk '{a[NR] = $1} END {printf "%.1f", a[11] / 1000}'; }
 many_ms=$(median many)
 one_ms=$(median one)
+tiny_ms=$(median tiny)
 size_many=$(stat -c %s "$many")
-size_one=$(stat -c %s "$one")
+size_one=$(stat -c %s "$tiny")
 size_sqlx=$(stat -c %s "$CARGO_TARGET_DIR/release/sqlx_only")
 crates() { grep -c '^name = ' "$work/$1/Cargo.lock"; }
 printf '| %d embedded revisions | figure |\n| --- | ---: |\n' "$n"
-printf '| start-up at head, SQLite (median of 21, process included): %d revisions / 1 | %s ms / %s ms (%.2fx) |\n' "$n" "$many_ms" "$one_ms" "$(echo "$many_ms / $one_ms" | bc -l)"
+printf '| start-up at head, SQLite (median of 21, process included), same %d tables: %d revisions / 1 | %s ms / %s ms (%.2fx) |\n' "$n" "$n" "$many_ms" "$one_ms" "$(echo "$many_ms / $one_ms" | bc -l)"
+printf '| start-up at head, the same %d revisions / 1 revision on a one-table database | %s ms / %s ms (%.2fx) |\n' "$n" "$many_ms" "$tiny_ms" "$(echo "$many_ms / $tiny_ms" | bc -l)"
 printf '| binary with %d revisions / with 1 | %.2f MB / %.2f MB |\n' "$n" "$(echo "$size_many / 1048576" | bc -l)" "$(echo "$size_one / 1048576" | bc -l)"
 printf '| added by the migrations | %.2f MB |\n' "$(echo "($size_many - $size_one) / 1048576" | bc -l)"
 printf '| braid embed+sqlite (1 revision) / sqlx alone: stripped binary | %.2f MB / %.2f MB (+%.2f MB) |\n' "$(echo "$size_one / 1048576" | bc -l)" "$(echo "$size_sqlx / 1048576" | bc -l)" "$(echo "($size_one - $size_sqlx) / 1048576" | bc -l)"
-printf '| braid embed+sqlite / sqlx alone: crates in Cargo.lock | %d / %d (+%d) |\n' "$(crates one)" "$(crates sqlx_only)" "$(( $(crates one) - $(crates sqlx_only) ))"
+printf '| braid embed+sqlite / sqlx alone: crates in Cargo.lock | %d / %d (+%d) |\n' "$(crates tiny)" "$(crates sqlx_only)" "$(( $(crates tiny) - $(crates sqlx_only) ))"
+# What a build compiles for this machine (build scripts and proc macros
+# included), where Cargo.lock also lists other platforms' crates.
+built() { (cd "$work/$1" && cargo tree -q -e normal,build --prefix none | sed 's/ (.*//' | sort -u | wc -l); }
+printf '| braid embed+sqlite / sqlx alone: crates compiled | %d / %d (+%d) |\n' "$(built tiny)" "$(built sqlx_only)" "$(( $(built tiny) - $(built sqlx_only) ))"

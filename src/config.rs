@@ -19,6 +19,9 @@ pub const DEFAULT_URL: &str = "sqlite://braid.db?mode=rwc";
 /// The version table's name when none is configured.
 pub const DEFAULT_VERSION_TABLE: &str = "braid_version";
 
+/// What a `[schema] desired` entry naming SQLAlchemy models starts with.
+pub const MODELS_PREFIX: &str = "sqlalchemy:";
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -515,7 +518,7 @@ impl Settings {
             .desired
             .iter()
             .chain(for_engine)
-            .partition(|d| d.starts_with(crate::models::PREFIX));
+            .partition(|d| d.starts_with(MODELS_PREFIX));
         let schema_desired: Vec<PathBuf> = files.into_iter().map(|d| base.join(d)).collect();
         let schema_models: Vec<String> = models.into_iter().cloned().collect();
 

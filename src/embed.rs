@@ -57,7 +57,7 @@ impl Embedded {
     /// A file that does not parse, or a graph problem (duplicate ids
     /// after a merge, a missing parent): each names its file.
     pub fn history(&self) -> Result<History, HistoryError> {
-        let mut migrations = Vec::new();
+        let mut migrations = Vec::with_capacity(self.files.len());
         let mut errors = Vec::new();
         for f in &self.files {
             let path = Path::new(f.path);

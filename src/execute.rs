@@ -68,7 +68,9 @@ pub struct Options {
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// Run the safety lint (SPEC §12) over what the plan runs, with these
     /// settings: findings go to the observer, and with `upgrade = "deny"`
-    /// an error finding stops the run before anything runs.
+    /// an error finding stops the run before anything runs (the `lint`
+    /// feature).
+    #[cfg(feature = "lint")]
     pub lint: Option<crate::config::Lint>,
     /// Measure every statement (`braid rehearse`): its duration, the
     /// table locks it took and the tables it rewrote, reported as
@@ -83,6 +85,7 @@ pub enum Event<'a> {
     /// A lint warning about a revision the plan runs (the run goes on).
     Warning(&'a crate::lint::Lint),
     /// A safety finding on a statement the plan runs.
+    #[cfg(feature = "lint")]
     Finding(&'a crate::lint::safety::Finding),
     /// Another process holds the lock; `holder` says who where the engine can tell.
     Waiting {
@@ -290,6 +293,7 @@ pub enum ExecuteError {
     Lint(Vec<crate::lint::Lint>),
     /// `[lint] upgrade = "deny"` and the safety lint found errors in what
     /// the plan runs: nothing was run.
+    #[cfg(feature = "lint")]
     #[error("{} statement{} would lock or rewrite a large table; nothing was run", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Unsafe(Vec<crate::lint::safety::Finding>),
     /// A signal stopped the run: between revisions, or by cancelling the
@@ -348,15 +352,14 @@ fn changed_files(h: &History, applied: &[bool], rows: &[(String, String)]) -> Ve
             continue;
         }
         let m = h.migration(n);
-        let current = m.checksum.to_string();
         if let Some(rec) = recorded.get(m.id.as_str())
-            && *rec != current
+            && !m.checksum.is_stored_as(rec)
         {
             out.push(ChangedFile {
                 revision: m.id.to_string(),
                 path: m.path.clone(),
                 recorded: (*rec).to_owned(),
-                current,
+                current: m.checksum.to_string(),
             });
         }
     }
@@ -457,6 +460,7 @@ pub async fn inspect(db: &mut Db, h: &History) -> Result<Inspection, ExecuteErro
 /// # Errors
 ///
 /// A catalog query fails.
+#[cfg(feature = "lint")]
 pub async fn lint_facts(
     db: &mut Db,
     sections: &crate::lint::safety::Sections<'_>,
@@ -599,7 +603,10 @@ pub fn resumable(h: &History, row: &HistoryRow) -> bool {
     let m = h.migration(n);
     !m.transactional
         && matches!(row.direction.as_str(), "up" | "down")
-        && row.checksum.as_deref() == Some(m.checksum.to_string().as_str())
+        && row
+            .checksum
+            .as_deref()
+            .is_some_and(|c| m.checksum.is_stored_as(c))
 }
 
 /// Where a run is going, resolved once so that re-planning after another
@@ -696,6 +703,7 @@ async fn migrate(
         obs.event(Event::Warning(lint));
     }
     // Nothing to run, nothing to judge: a no-op rerun asks the database nothing more.
+    #[cfg(feature = "lint")]
     if let Some(settings) = opts.lint.as_ref().filter(|_| !plan.is_empty()) {
         let sections: Vec<_> = plan.steps.iter().map(|s| (s.node, s.direction)).collect();
         let sections = crate::lint::safety::Sections::read(h, &sections, db.engine());

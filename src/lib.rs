@@ -29,13 +29,21 @@
 //! | `tls` | yes | TLS to PostgreSQL and MySQL (rustls, webpki roots) |
 //! | `embed` | yes | `braid::embed!()` (the `braid-macros` proc macro) |
 //! | `tracing` | yes | warnings and progress as `tracing` events (target `braid`) |
-//! | `cli` | yes | clap, indicatif, dotenvy, and every engine: the `braid` binary needs it |
+//! | `lint` | yes | the safety lint at upgrade (sqlparser): [`execute::Options`]'s `lint` |
+//! | `tools` | yes | `lint`, and the rest of what the CLI does as a library: schema reading, diff and verify, autogenerate, import, rehearse, backups, fleets, authoring, [`testing`] |
+//! | `testing` | no | the same as `tools`, named for a dev-dependency |
+//! | `cli` | yes | `tools`, clap, indicatif, dotenvy, and every engine: the `braid` binary needs it |
 //!
-//! An application compiles only what it uses:
+//! An application compiles only what it uses; with `embed` and one engine
+//! it gets the graph walk and the executor, the migrations parsed at
+//! compile time, and no SQL parser, thread pool or schema work:
 //!
 //! ```toml
 //! [dependencies]
 //! braid = { version = "0.1", default-features = false, features = ["embed", "postgres", "tls"] }
+//!
+//! [dev-dependencies]
+//! braid = { version = "0.1", default-features = false, features = ["testing"] }
 //! ```
 //!
 //! A URL of an engine left out is an error at run time naming the feature
@@ -107,23 +115,35 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "tools")]
 pub mod authoring;
+#[cfg(feature = "tools")]
 pub mod autogen;
+#[cfg(feature = "tools")]
 pub mod backup;
 pub mod config;
+#[cfg(feature = "tools")]
 pub mod conflict;
 pub mod db;
 pub mod embed;
 pub mod execute;
+#[cfg(feature = "tools")]
 pub mod fleet;
+#[cfg(feature = "tools")]
 pub mod import;
 pub mod lint;
 pub mod migrator;
+#[cfg(feature = "tools")]
 pub mod models;
+#[cfg(feature = "tools")]
 pub mod rehearse;
+#[cfg(feature = "tools")]
 pub mod render;
+#[cfg(feature = "tools")]
 pub mod schema;
+#[cfg(feature = "tools")]
 pub mod testing;
+#[cfg(feature = "tools")]
 pub mod verify;
 
 pub use braid_core::{graph, history, migration, plan, revision, target};

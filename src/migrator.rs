@@ -492,6 +492,7 @@ impl Migrator {
             stop: None,
             // An embedded application's revisions were linted when they
             // were written (`braid lint`, `check`).
+            #[cfg(feature = "lint")]
             lint: None,
             measure: false,
         }
@@ -728,6 +729,7 @@ impl Migrator {
     ///
     /// Invalid migrations, a scratch database that cannot be made, read or
     /// dropped, a revision that fails to run (in its report, not here).
+    #[cfg(feature = "tools")]
     pub async fn verify(&self, url: &str) -> Result<Vec<crate::verify::Report>, Error> {
         let h = self.history()?;
         let settings = self.settings(url)?;

@@ -22,7 +22,7 @@ use crate::config::Settings;
 use crate::schema::diff::Renames;
 
 /// What a models source starts with.
-pub const PREFIX: &str = "sqlalchemy:";
+pub use crate::config::MODELS_PREFIX as PREFIX;
 
 /// The program the project's Python runs: argv[1] the source
 /// (`MODULE:ATTRIBUTE`), argv[2] the SQLAlchemy dialect, argv[3] the

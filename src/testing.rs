@@ -9,6 +9,11 @@
 //! [`server_from_env`], so a developer whose shell points at another
 //! engine runs the same tests.
 //!
+//! The module comes with the `testing` feature (or `tools`): an
+//! application turns it on for its tests only, as a dev-dependency
+//! (`braid = { version = "0.1", default-features = false, features =
+//! ["testing"] }`), and its own build stays lean.
+//!
 //! ```no_run
 //! # async fn t() {
 //! use braid::testing;

@@ -427,9 +427,20 @@ async fn main() {
         String::from_utf8_lossy(&build.stderr)
     );
     // Only the one engine was compiled: no PostgreSQL or MySQL driver, no
-    // command-line crates.
+    // command-line crates, none of what lint, schema work and parallel
+    // file reading need.
     let lock = std::fs::read_to_string(app.path().join("Cargo.lock")).unwrap();
-    for absent in ["sqlx-postgres", "sqlx-mysql", "clap", "indicatif"] {
+    for absent in [
+        "sqlx-postgres",
+        "sqlx-mysql",
+        "clap",
+        "indicatif",
+        "sqlparser",
+        "rayon",
+        "walkdir",
+        "tempfile",
+        "futures",
+    ] {
         assert!(
             !lock.contains(&format!("name = \"{absent}\"")),
             "{absent} was compiled in"
@@ -563,12 +574,16 @@ version = "0.1.0"
 edition = "2024"
 
 [dependencies]
-braid = {{ path = "{}", default-features = false, features = ["embed", "sqlite", "postgres"] }}
+braid = {{ path = "{root}", default-features = false, features = ["embed", "sqlite", "postgres"] }}
 tokio = {{ version = "1", features = ["rt", "macros"] }}
+
+# The helpers only in the tests' build: the application itself stays lean.
+[dev-dependencies]
+braid = {{ path = "{root}", default-features = false, features = ["testing"] }}
 
 [workspace]
 "#,
-            root.display()
+            root = root.display()
         ),
     );
     app.write(

@@ -207,6 +207,7 @@ pub struct HistoryRow {
 
 /// A history row as [`Db::log`] reads it: id, revision, direction,
 /// status, started, finished, run by, message, statement index, rows.
+#[cfg(feature = "tools")]
 type HistoryJson = (
     i64,
     String,
@@ -221,6 +222,7 @@ type HistoryJson = (
 );
 
 /// One entry of the history as `braid log` shows it (SPEC §14).
+#[cfg(feature = "tools")]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LogEntry {
     /// The row's id, in the order rows were written.
@@ -250,6 +252,7 @@ pub struct LogEntry {
 /// The newest record of each revision's being applied (`up` or `stamp`,
 /// done), from entries newest first as [`Db::log`] gives them: when,
 /// how long, by whom.
+#[cfg(feature = "tools")]
 pub fn last_applied(entries: &[LogEntry]) -> std::collections::HashMap<&str, &LogEntry> {
     let mut out = std::collections::HashMap::new();
     for e in entries.iter().filter(|e| {
@@ -326,6 +329,7 @@ pub struct Db {
     /// How the engine spells braid's statements.
     pub dialect: Dialect,
     /// The version table's name as configured (unqualified).
+    #[cfg_attr(not(feature = "tools"), allow(dead_code))]
     version_table_name: String,
     locked: bool,
     /// The server's version string, once asked.
@@ -438,6 +442,7 @@ impl Db {
     /// tenant): the session's settings are reset (what the last member's
     /// migrations SET goes), and the version tables, lock and search path
     /// become the schema's.
+    #[cfg(feature = "tools")]
     pub(crate) async fn switch_schema(&mut self, schema: Option<&str>) -> Result<(), DbError> {
         if self.engine() == Engine::Postgres {
             self.exec("RESET ALL").await?;
@@ -944,6 +949,7 @@ impl Db {
     /// # Errors
     ///
     /// The history table cannot be read.
+    #[cfg(feature = "tools")]
     pub async fn log(&mut self, limit: Option<usize>) -> Result<Vec<LogEntry>, DbError> {
         // None where braid never ran, or beside a version table Alembic
         // wrote; an older braid's table has no statement columns.
@@ -1255,6 +1261,7 @@ impl Db {
     /// # Errors
     ///
     /// A catalog query fails.
+    #[cfg(feature = "lint")]
     pub async fn table_facts(
         &mut self,
         tables: &[String],

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::{Event, Observer, Options, stopping};
 use crate::config::{Engine, Timeouts};
 use crate::db::{Db, DbError, Limits};
-use crate::lint::read::{Kind, read};
+use crate::lint::read::{Kind, kind_of};
 use crate::migration::Batch;
 use crate::migration::split::Statement;
 
@@ -39,7 +39,7 @@ impl From<DbError> for Stopped {
 
 /// The tables a statement touches, for naming who holds their locks.
 pub(super) fn tables(engine: Engine, code: &str) -> Vec<String> {
-    read(code, engine, engine.lexer()).kind.tables()
+    kind_of(code, engine.lexer()).tables()
 }
 
 /// The limits of a revision's statements.
@@ -124,7 +124,7 @@ fn concurrent_index(db: &Db, code: &str) -> Option<String> {
     if db.engine() != Engine::Postgres {
         return None;
     }
-    match read(code, db.engine(), db.dialect.lexer()).kind {
+    match kind_of(code, db.dialect.lexer()) {
         Kind::CreateIndex {
             name: Some(name),
             concurrently: true,

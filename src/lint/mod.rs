@@ -20,16 +20,26 @@
 //! table ([`rules`]), the statement reader
 //! ([`read`]) and the driver ([`safety`]). Lint knows nothing of the
 //! executor or the database: what it needs from one arrives as
-//! [`safety::Facts`].
+//! [`safety::Facts`]. The safety lint and sqlparser come with the `lint`
+//! feature; the checks above, the rule table and the statement reader's
+//! keyword reading are always there (the executor names the tables a
+//! statement locks with it).
 
+#[cfg(feature = "lint")]
 mod columns;
+#[cfg(feature = "lint")]
 mod constraints;
+#[cfg(feature = "lint")]
 mod indexes;
+#[cfg(feature = "lint")]
 mod maintenance;
+#[cfg(feature = "lint")]
 mod mysql;
 pub mod read;
 pub mod rules;
+#[cfg(feature = "lint")]
 pub mod safety;
+#[cfg(feature = "lint")]
 mod sqlite;
 
 use std::path::PathBuf;

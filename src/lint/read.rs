@@ -8,11 +8,16 @@
 //! judges default expressions (see [`volatile`]). Knows nothing of files,
 //! revisions or databases.
 
+#[cfg(feature = "lint")]
 use sqlparser::ast::{Expr, Value, visit_expressions};
+#[cfg(feature = "lint")]
 use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+#[cfg(feature = "lint")]
 use sqlparser::parser::Parser;
+#[cfg(feature = "lint")]
 use std::ops::ControlFlow;
 
+#[cfg(feature = "lint")]
 use crate::config::Engine;
 use crate::migration::split::{Lexer, skip_opaque};
 
@@ -329,6 +334,7 @@ impl Kind {
 }
 
 /// A statement read.
+#[cfg(feature = "lint")]
 #[derive(Debug, Clone)]
 pub struct Read {
     /// What it is.
@@ -339,6 +345,7 @@ pub struct Read {
     pub parse_error: Option<String>,
 }
 
+#[cfg(feature = "lint")]
 fn dialect(engine: Engine) -> Box<dyn Dialect> {
     match engine {
         Engine::Postgres => Box::new(PostgreSqlDialect {}),
@@ -347,10 +354,16 @@ fn dialect(engine: Engine) -> Box<dyn Dialect> {
     }
 }
 
+/// What one statement is, read by keywords alone (no parse): what the
+/// executor needs to name the tables a statement locks.
+pub fn kind_of(sql: &str, lexer: Lexer) -> Kind {
+    kind(&tokens(sql, lexer))
+}
+
 /// Reads one statement (its code, without leading comments).
+#[cfg(feature = "lint")]
 pub fn read(sql: &str, engine: Engine, lexer: Lexer) -> Read {
-    let t = tokens(sql, lexer);
-    let kind = kind(&t);
+    let kind = kind_of(sql, lexer);
     let (parsed, parse_error) = match Parser::parse_sql(dialect(engine).as_ref(), sql) {
         Ok(_) => (true, None),
         Err(e) => (false, Some(e.to_string())),
@@ -921,6 +934,7 @@ fn action(part: &[Tok]) -> Action {
 /// (PostgreSQL 11+, "fast default"), not per row. Any other call may be
 /// volatile (`random()`, `gen_random_uuid()`, `clock_timestamp()`,
 /// `nextval()`), which rewrites the table.
+#[cfg(feature = "lint")]
 const NON_VOLATILE: &[&str] = &[
     "now",
     "current_timestamp",
@@ -955,6 +969,7 @@ const NON_VOLATILE: &[&str] = &[
 /// Whether a default expression may differ from row to row (so adding a
 /// column with it rewrites the table), judged on sqlparser's expression
 /// tree; when the expression does not parse, any function call counts.
+#[cfg(feature = "lint")]
 pub fn volatile(expr: &str, engine: Engine) -> bool {
     let d = dialect(engine);
     let parsed = Parser::new(d.as_ref())
@@ -1105,6 +1120,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "lint")]
     fn volatility_of_defaults() {
         let pg = Engine::Postgres;
         assert!(!volatile("0", pg));

@@ -2,12 +2,16 @@
 //! read, and what every rule's check sees: one statement read, plus its
 //! context. The checks live one file per family beside this one.
 
+#[cfg(feature = "lint")]
 use std::collections::{HashMap, HashSet};
 
 use crate::config::Engine;
+#[cfg(feature = "lint")]
 use crate::revision::Direction;
 
+#[cfg(feature = "lint")]
 use super::Severity;
+#[cfg(feature = "lint")]
 use super::read::Read;
 
 /// A rule: its stable name, where the hazard is real, and what it is.
@@ -179,6 +183,7 @@ impl std::fmt::Display for Version {
 }
 
 /// What a check sees besides the statement.
+#[cfg(feature = "lint")]
 pub struct Ctx<'a> {
     /// The engine.
     pub engine: Engine,
@@ -209,6 +214,7 @@ pub struct Ctx<'a> {
     pub batch: Option<bool>,
 }
 
+#[cfg(feature = "lint")]
 impl Ctx<'_> {
     /// Whether a table already exists when the statement runs (it was not
     /// created earlier in the section).
@@ -226,6 +232,7 @@ impl Ctx<'_> {
 }
 
 /// A rule's hit on one statement, before severities are settled.
+#[cfg(feature = "lint")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     /// The rule.
@@ -240,6 +247,7 @@ pub struct Hit {
     pub fix: String,
 }
 
+#[cfg(feature = "lint")]
 impl Hit {
     pub(crate) fn new(
         rule: &'static str,
@@ -260,6 +268,7 @@ impl Hit {
 }
 
 /// Every rule's hits on one statement.
+#[cfg(feature = "lint")]
 pub fn check(read: &Read, ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut out = Vec::new();
     super::indexes::check(read, ctx, &mut out);
@@ -275,6 +284,7 @@ pub fn check(read: &Read, ctx: &Ctx<'_>) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn versions() {

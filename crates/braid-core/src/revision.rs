@@ -48,9 +48,12 @@ fn check(what: &'static str, name: &str) -> Result<(), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty { what });
     }
-    if let Some(ch) = name
-        .chars()
-        .find(|c| RESERVED_CHARS.contains(c) || c.is_whitespace() || c.is_control())
+    // The usual name (letters, digits, `_`) needs no search per character.
+    let plain = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !plain
+        && let Some(ch) = name
+            .chars()
+            .find(|c| RESERVED_CHARS.contains(c) || c.is_whitespace() || c.is_control())
     {
         return Err(NameError::BadChar {
             what,

@@ -225,7 +225,7 @@ fn parsed(m: &braid_core::migration::Migration) -> proc_macro2::TokenStream {
         Some(n) => quote! { ::core::option::Option::Some(#n) },
         None => quote! { ::core::option::Option::None },
     };
-    let checksum = m.checksum.to_string();
+    let checksum = m.checksum.as_bytes();
     quote! {
         ::braid::migration::Parsed {
             id: #id,
@@ -241,7 +241,7 @@ fn parsed(m: &braid_core::migration::Migration) -> proc_macro2::TokenStream {
             up: #up,
             down: #down,
             untranslated: #untranslated,
-            checksum: #checksum,
+            checksum: [#(#checksum),*],
         }
     }
 }

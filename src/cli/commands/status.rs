@@ -21,20 +21,30 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     only_formats(args.format, &[Format::Text, Format::Json])?;
-    let h = ctx.history()?;
-    let g = &h.graph;
-    let (heads, log) = if ctx.has_database() {
+    // The files are read on another thread while the database answers:
+    // neither waits for the other. A bad file is still the error shown
+    // first.
+    let dirs = ctx.settings.directories.clone();
+    let loading = std::thread::spawn(move || braid::history::History::load(&dirs));
+    let read = async {
+        if !ctx.has_database() {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let mut db = ctx.connect().await?;
         let heads = braid::execute::current_heads(&mut db).await;
         let log = db.log(None).await;
         db.close().await;
-        (
+        Ok::<_, CommandError>((
             heads?,
             log.map_err(|e| CommandError::new("cannot read the history").cause(e.message))?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
+        ))
+    }
+    .await;
+    let h = loading
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let (heads, log) = read?;
+    let g = &h.graph;
     let known: Vec<_> = heads.iter().filter_map(|id| g.node(id)).collect();
     let applied = braid::plan::applied_set(g, &known);
     // The newest record of each revision applied, and the steps that

@@ -14,6 +14,25 @@ impl Checksum {
         Self(blake3::hash(text.as_bytes()))
     }
 
+    /// The checksum of these 32 bytes of blake3 output (as
+    /// `braid::embed!()` computed it at compile time).
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(blake3::Hash::from_bytes(bytes))
+    }
+
+    /// The 32 bytes of blake3 output.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// Whether `stored` is this checksum's stored form, without building
+    /// a string.
+    pub fn is_stored_as(&self, stored: &str) -> bool {
+        stored
+            .strip_prefix("blake3:")
+            .is_some_and(|hex| hex == self.0.to_hex().as_str())
+    }
+
     /// Parses the stored form, `blake3:<64 hex digits>`.
     pub fn parse(stored: &str) -> Option<Self> {
         let hex = stored.strip_prefix("blake3:")?;
@@ -64,7 +83,11 @@ mod tests {
         let c = Checksum::of_normalized("x");
         let s = c.to_string();
         assert!(s.starts_with("blake3:") && s.len() == 7 + 64);
-        assert_eq!(Checksum::parse(&s), Some(c));
+        assert_eq!(Checksum::parse(&s), Some(c.clone()));
         assert_eq!(Checksum::parse("md5:00"), None);
+        assert!(c.is_stored_as(&s));
+        assert!(!c.is_stored_as(&s[7..]));
+        assert!(!Checksum::of_normalized("y").is_stored_as(&s));
+        assert_eq!(Checksum::from_bytes(*c.as_bytes()), c);
     }
 }

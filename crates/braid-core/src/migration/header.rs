@@ -238,7 +238,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Migration, LoadError> {
         up,
         down,
         untranslated,
-        source,
+        source: source.into(),
         checksum,
     })
 }

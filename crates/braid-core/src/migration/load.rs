@@ -1,11 +1,9 @@
 //! Reads every `*.sql` file under the configured directories (Alembic's
-//! version_locations), in parallel, and collects every error rather than
-//! stopping at the first.
+//! version_locations), in parallel with the `parallel` feature, and
+//! collects every error rather than stopping at the first.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-use rayon::prelude::*;
 
 use super::{LoadError, Migration, parse};
 
@@ -46,21 +44,7 @@ fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
             errors.push(LoadError::new(dir, None, NO_DIRECTORY));
             continue;
         }
-        for entry in walkdir::WalkDir::new(dir).follow_links(true) {
-            match entry {
-                Ok(entry) => {
-                    if entry.file_type().is_file()
-                        && entry.path().extension().is_some_and(|e| e == "sql")
-                    {
-                        files.push(entry.into_path());
-                    }
-                }
-                Err(e) => {
-                    let path = e.path().unwrap_or(dir).to_owned();
-                    errors.push(LoadError::new(&path, None, format!("cannot read: {e}")));
-                }
-            }
-        }
+        walk(dir, &mut Vec::new(), &mut files, &mut errors);
     }
     if errors.is_empty() {
         // By bytes: comparing 100,000 paths component by component showed
@@ -82,6 +66,59 @@ fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
     }
 }
 
+/// Collects the `*.sql` files below `dir`, following symbolic links; a
+/// link back to a directory above it is an error, not a loop. (By hand
+/// with `std::fs`, not walkdir: `braid::embed!()` walks the directories
+/// at compile time, and an embedding application then builds two crates
+/// fewer.)
+fn walk(
+    dir: &Path,
+    above: &mut Vec<PathBuf>,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<LoadError>,
+) {
+    let cannot =
+        |path: &Path, e: std::io::Error| LoadError::new(path, None, format!("cannot read: {e}"));
+    let real = match dir.canonicalize() {
+        Ok(real) => real,
+        Err(e) => return errors.push(cannot(dir, e)),
+    };
+    if above.contains(&real) {
+        let message = format!("cannot read: a file system loop back to {}", real.display());
+        return errors.push(LoadError::new(dir, None, message));
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return errors.push(cannot(dir, e)),
+    };
+    above.push(real);
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                errors.push(cannot(dir, e));
+                continue;
+            }
+        };
+        let path = entry.path();
+        // The entry's own type costs no system call; only a link is
+        // followed with a stat.
+        let kind = match entry.file_type() {
+            Ok(t) if t.is_symlink() => std::fs::metadata(&path).map(|m| m.file_type()),
+            other => other,
+        };
+        match kind {
+            Ok(t) if t.is_dir() => walk(&path, above, files, errors),
+            Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "sql") => {
+                files.push(path)
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(cannot(&path, e)),
+        }
+    }
+    above.pop();
+}
+
 fn read_one(path: &Path) -> Result<Migration, LoadError> {
     let bytes =
         std::fs::read(path).map_err(|e| LoadError::new(path, None, format!("cannot read: {e}")))?;
@@ -94,14 +131,16 @@ pub fn load_directories(dirs: &[PathBuf]) -> Result<Vec<Migration>, LoadErrors> 
     let files = list_files(dirs).map_err(LoadErrors)?;
     // The usual case collects straight into the result; only when a file
     // is bad are they all read again, to report every error at once.
-    match files
-        .par_iter()
-        .map(|p| read_one(p))
-        .collect::<Result<Vec<_>, _>>()
-    {
+    #[cfg(feature = "parallel")]
+    use rayon::prelude::*;
+    #[cfg(feature = "parallel")]
+    let each = || files.par_iter();
+    #[cfg(not(feature = "parallel"))]
+    let each = || files.iter();
+    match each().map(|p| read_one(p)).collect::<Result<Vec<_>, _>>() {
         Ok(migrations) => Ok(migrations),
         Err(_) => Err(LoadErrors(
-            files.par_iter().filter_map(|p| read_one(p).err()).collect(),
+            each().filter_map(|p| read_one(p).err()).collect(),
         )),
     }
 }
@@ -139,5 +178,33 @@ mod tests {
 
         let missing = load_directories(&[tmp.path().join("nope")]).unwrap_err();
         assert!(missing.0[0].message.contains("not found"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn follows_links_and_names_a_loop() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = tmp.path().join("shared");
+        let dir = tmp.path().join("migrations");
+        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            shared.join("1.sql"),
+            "-- revision = \"r1\"\n-- down_revisions = []\n-- braid:up\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&shared, dir.join("linked")).unwrap();
+        std::os::unix::fs::symlink(shared.join("1.sql"), dir.join("also.sql")).unwrap();
+        // Both links are followed: the file is read through each.
+        let ms = load_directories(std::slice::from_ref(&dir)).unwrap();
+        let mut paths: Vec<_> = ms.iter().map(|m| m.path.clone()).collect();
+        paths.sort();
+        assert_eq!(paths, [dir.join("also.sql"), dir.join("linked/1.sql")]);
+
+        std::os::unix::fs::symlink(&dir, shared.join("back")).unwrap();
+        let errs = load_directories(std::slice::from_ref(&dir)).unwrap_err();
+        assert_eq!(errs.0.len(), 1, "{errs:?}");
+        assert_eq!(errs.0[0].path, dir.join("linked/back"));
+        assert!(errs.0[0].message.contains("loop"), "{errs:?}");
     }
 }

@@ -8,6 +8,7 @@ mod checksum;
 mod header;
 mod load;
 pub mod split;
+#[cfg(feature = "write")]
 mod write;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use checksum::Checksum;
 pub use header::parse;
 pub use load::{LoadErrors, load_directories};
+#[cfg(feature = "write")]
 pub use write::{
     NewRevision, file_name, file_name_for, render_header, render_new, replace_down_revisions,
 };
@@ -51,8 +53,9 @@ pub struct Migration {
     /// `statement_timeout`: how long one statement may run (overrides
     /// `[database] statement_timeout`).
     pub statement_timeout: Option<std::time::Duration>,
-    /// The file's text with line endings normalized to `\n`.
-    pub source: String,
+    /// The file's text with line endings normalized to `\n` (borrowed
+    /// from the binary when `braid::embed!()` included it as it is).
+    pub source: std::borrow::Cow<'static, str>,
     /// The `-- braid:up` section.
     pub up: Section,
     /// The `-- braid:down` section, when the file has one.
@@ -96,17 +99,21 @@ pub struct Parsed {
     pub down: Option<[usize; 3]>,
     /// The line of a `-- braid:untranslated` mark.
     pub untranslated: Option<usize>,
-    /// The checksum, as stored (`blake3:…`).
-    pub checksum: &'static str,
+    /// The checksum: blake3's 32 bytes.
+    pub checksum: [u8; 32],
 }
 
 impl Migration {
     /// The migration `parsed` describes, for the file at `path` whose text
     /// is `text`; `None` when the constants do not fit the text (then the
     /// caller parses it).
-    pub fn from_parsed(path: &std::path::Path, text: &str, parsed: &Parsed) -> Option<Migration> {
+    pub fn from_parsed(
+        path: &std::path::Path,
+        text: &'static str,
+        parsed: &Parsed,
+    ) -> Option<Migration> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let source = checksum::normalize_line_endings(text).into_owned();
+        let source = checksum::normalize_line_endings(text);
         let section = |[start, end, first_line]: [usize; 3]| {
             (start <= end
                 && end <= source.len()
@@ -148,7 +155,7 @@ impl Migration {
                 None => None,
             },
             untranslated: parsed.untranslated,
-            checksum: Checksum::parse(parsed.checksum)?,
+            checksum: Checksum::from_bytes(parsed.checksum),
             source,
         })
     }
