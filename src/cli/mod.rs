@@ -4,6 +4,7 @@
 
 mod commands;
 pub mod error;
+mod headers;
 mod signal;
 mod ui;
 

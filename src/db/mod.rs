@@ -955,9 +955,15 @@ impl Db {
         // wrote; an older braid's table has no statement columns.
         let statement_columns = match self.history_shape().await? {
             HistoryShape::Missing => return Ok(Vec::new()),
+            HistoryShape::Old if self.engine() == Engine::Postgres => {
+                "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)".to_owned()
+            }
             HistoryShape::Old => "NULL, NULL".to_owned(),
             HistoryShape::Current if self.engine() == Engine::Mysql => {
                 "CAST(statement_index AS CHAR), CAST(affected_rows AS CHAR)".to_owned()
+            }
+            HistoryShape::Current if self.engine() == Engine::Postgres => {
+                "CAST(statement_index AS BIGINT), affected_rows".to_owned()
             }
             HistoryShape::Current => "statement_index, affected_rows".to_owned(),
         };
@@ -966,22 +972,21 @@ impl Db {
         let columns = format!(
             "id, revision, direction, status, started_at, finished_at, run_by, message, {statement_columns}"
         );
-        // SQLite and PostgreSQL hand the whole history over as one JSON
-        // value: a row at a time costs sqlx's SQLite driver a trip between
-        // threads, ten times the query's own time on a long history.
+        // SQLite hands the whole history over as one JSON value: a row at
+        // a time costs sqlx's SQLite driver a trip between threads, ten
+        // times the query's own time on a long history. PostgreSQL sends
+        // rows as they are: building JSON cost the server three times the
+        // query's own time (36 ms against 13 at 10,000 rows).
         let rows: Vec<HistoryJson> = match self.engine() {
-            Engine::Sqlite | Engine::Postgres => {
-                let sql = if self.engine() == Engine::Sqlite {
-                    format!(
-                        "SELECT json_group_array(json_array({columns})) FROM \
-                         (SELECT * FROM {ht} ORDER BY id DESC{limit})"
-                    )
-                } else {
-                    format!(
-                        "SELECT COALESCE(json_agg(json_build_array({columns}) ORDER BY id DESC), '[]')::text \
-                         FROM (SELECT * FROM {ht} ORDER BY id DESC{limit}) h"
-                    )
-                };
+            Engine::Postgres => {
+                let sql = format!("SELECT {columns} FROM {ht} ORDER BY id DESC{limit}");
+                with_conn!(self, c => sqlx::query_as(&sql).fetch_all(&mut *c).await)?
+            }
+            Engine::Sqlite => {
+                let sql = format!(
+                    "SELECT json_group_array(json_array({columns})) FROM \
+                     (SELECT * FROM {ht} ORDER BY id DESC{limit})"
+                );
                 let text = self.strings(&sql, &[]).await?;
                 serde_json::from_str(text.first().map_or("[]", String::as_str)).map_err(|e| {
                     DbError {

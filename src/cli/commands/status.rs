@@ -21,11 +21,16 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
     only_formats(args.format, &[Format::Text, Format::Json])?;
-    // The files are read on another thread while the database answers:
-    // neither waits for the other. A bad file is still the error shown
-    // first.
+    // The files' headers are read (through the cache beside braid.toml)
+    // on another thread while the database answers: neither waits for the
+    // other. A bad file is still the error shown first.
     let dirs = ctx.settings.directories.clone();
-    let loading = std::thread::spawn(move || braid::history::History::load(&dirs));
+    let project = ctx
+        .settings
+        .config_file
+        .as_ref()
+        .map(|_| ctx.settings.project_dir.clone());
+    let loading = std::thread::spawn(move || crate::cli::headers::load(&dirs, project.as_deref()));
     let read = async {
         if !ctx.has_database() {
             return Ok((Vec::new(), Vec::new()));
@@ -79,7 +84,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<(), CommandError> {
             revision: id,
             state,
             known: Some(Known {
-                message: h.migration(n).message.as_deref(),
+                message: h.message(n),
                 applied_at: at.and_then(|e| e.finished_at.as_deref()),
                 duration_ms: at.and_then(|e| e.duration_ms),
                 run_by: at.and_then(|e| e.run_by.as_deref()),

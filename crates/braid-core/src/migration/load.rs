@@ -35,6 +35,16 @@ impl fmt::Display for LoadErrors {
     }
 }
 
+/// The `*.sql` files below `dirs`, sorted by path, as
+/// [`load_directories`] reads them (links followed).
+///
+/// # Errors
+///
+/// A directory that is not there or cannot be read.
+pub fn migration_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, LoadErrors> {
+    list_files(dirs).map_err(LoadErrors)
+}
+
 /// Lists the `*.sql` files below `dirs`, sorted by path.
 fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
     let mut files = Vec::new();
