@@ -84,9 +84,9 @@ pub struct Options {
 pub enum Event<'a> {
     /// A lint warning about a revision the plan runs (the run goes on).
     Warning(&'a crate::lint::Lint),
-    /// A safety finding on a statement the plan runs.
-    #[cfg(feature = "lint")]
-    Finding(&'a crate::lint::safety::Finding),
+    /// A safety finding on a statement the plan runs (the `lint`
+    /// feature).
+    Finding(&'a crate::lint::Finding),
     /// Another process holds the lock; `holder` says who where the engine can tell.
     Waiting {
         /// Who holds the lock, where the engine can tell.
@@ -293,9 +293,8 @@ pub enum ExecuteError {
     Lint(Vec<crate::lint::Lint>),
     /// `[lint] upgrade = "deny"` and the safety lint found errors in what
     /// the plan runs: nothing was run.
-    #[cfg(feature = "lint")]
     #[error("{} statement{} would lock or rewrite a large table; nothing was run", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    Unsafe(Vec<crate::lint::safety::Finding>),
+    Unsafe(Vec<crate::lint::Finding>),
     /// A signal stopped the run: between revisions, or by cancelling the
     /// revision that was running in a transaction (rolled back).
     #[error("interrupted: stopped after {} revision{}{}{}", completed.len(), if completed.len() == 1 { "" } else { "s" }, cancelled.as_ref().map(|r| format!("; revision {r} was cancelled and rolled back")).unwrap_or_default(), paused.as_ref().map(|r| format!("; revision {r} stopped between its batches, and a rerun continues it")).unwrap_or_default())]

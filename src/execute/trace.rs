@@ -31,7 +31,6 @@ fn emit(event: &Event<'_>) {
             "{}",
             l.message
         ),
-        #[cfg(feature = "lint")]
         Event::Finding(f) => tracing::warn!(
             target: "braid",
             revision = %f.revision,

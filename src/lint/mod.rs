@@ -260,6 +260,37 @@ pub fn lint_history(h: &History, lexer: Lexer) -> Vec<Lint> {
     out
 }
 
+/// One finding of the safety lint (SPEC §12). (Here, not in
+/// [`safety`], so that the executor's events and errors name it whatever
+/// the features.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// The rule's stable name.
+    pub rule: &'static str,
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub file: PathBuf,
+    /// The line of the statement's first keyword.
+    pub line: usize,
+    /// `up` or `down`.
+    pub direction: &'static str,
+    /// The statement's first line.
+    pub statement: String,
+    /// The table, when one is concerned.
+    pub table: Option<String>,
+    /// What happens, in one line.
+    pub message: String,
+    /// The safe recipe.
+    pub fix: String,
+    /// The table's rows, from the planner's statistics.
+    pub rows: Option<u64>,
+    /// The table's bytes.
+    pub bytes: Option<u64>,
+}
+
 /// Every finding in the sections a plan would run, errors first.
 pub fn plan_lints(h: &History, plan: &Plan, lexer: Lexer) -> Vec<Lint> {
     let mut out = Vec::new();

@@ -42,34 +42,7 @@ pub struct Facts {
     pub reachable: bool,
 }
 
-/// One finding (SPEC §12).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Finding {
-    /// The rule's stable name.
-    pub rule: &'static str,
-    /// `error` or `warning`.
-    pub severity: Severity,
-    /// The revision.
-    pub revision: String,
-    /// Its file.
-    pub file: PathBuf,
-    /// The line of the statement's first keyword.
-    pub line: usize,
-    /// `up` or `down`.
-    pub direction: &'static str,
-    /// The statement's first line.
-    pub statement: String,
-    /// The table, when one is concerned.
-    pub table: Option<String>,
-    /// What happens, in one line.
-    pub message: String,
-    /// The safe recipe.
-    pub fix: String,
-    /// The table's rows, from the planner's statistics.
-    pub rows: Option<u64>,
-    /// The table's bytes.
-    pub bytes: Option<u64>,
-}
+pub use super::Finding;
 
 /// A statement sqlparser could not parse (read by keywords instead).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
