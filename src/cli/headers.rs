@@ -62,9 +62,8 @@ struct Stamp {
 }
 
 #[cfg(unix)]
-fn stamp(path: &Path) -> Option<Stamp> {
+fn stamp(m: &std::fs::Metadata) -> Option<Stamp> {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
     let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
     Some(Stamp {
         len: m.len(),
@@ -75,7 +74,7 @@ fn stamp(path: &Path) -> Option<Stamp> {
 }
 
 #[cfg(not(unix))]
-fn stamp(_: &Path) -> Option<Stamp> {
+fn stamp(_: &std::fs::Metadata) -> Option<Stamp> {
     None
 }
 
@@ -117,36 +116,32 @@ pub fn load(dirs: &[PathBuf], project: Option<&Path>) -> Result<Headers, Command
 /// The headers through the cache; `None` sends the caller to the full
 /// read (and its errors).
 fn cached(dirs: &[PathBuf], project: &Path) -> Option<Headers> {
-    let files = braid::migration::migration_files(dirs).ok()?;
     let path = project.join(DIR).join("headers.bin");
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = files.len().div_ceil(threads).max(1);
     let started = SystemTime::now();
-    // Stat on every core (the stat calls are most of the time) while this
-    // thread decodes the cache.
-    let (cache, stamps) = std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|f| stamp(f)).collect::<Vec<_>>()))
-            .collect();
-        let cache: Vec<Entry> = std::fs::read(&path)
-            .ok()
-            .and_then(|bytes| postcard::from_bytes::<CacheFile>(&bytes).ok())
-            .filter(|c| c.format == FORMAT && c.directories == dirs)
-            .map(|c| c.entries)
-            .unwrap_or_default();
-        let stamps: Vec<Option<Stamp>> = handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect();
-        (cache, stamps)
+    // The cache decodes on another thread while this one lists the files
+    // and stats each (asked of its directory as the listing goes).
+    let (cache, files) = std::thread::scope(|s| {
+        let decoding = s.spawn(|| {
+            std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| postcard::from_bytes::<CacheFile>(&bytes).ok())
+                .filter(|c| c.format == FORMAT && c.directories == dirs)
+                .map(|c| c.entries)
+                .unwrap_or_default()
+        });
+        let files = braid::migration::migration_files_stat(dirs);
+        let cache: Vec<Entry> = decoding
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (cache, files)
     });
+    let files = files.ok()?;
     // Both lists are in the files' order: walked side by side.
     let mut changed = cache.len() != files.len();
     let mut cache = cache.into_iter().peekable();
     let mut entries = Vec::with_capacity(files.len());
-    for (file, stamp) in files.iter().zip(stamps) {
-        let stamp = stamp?;
+    for (file, meta) in &files {
+        let stamp = stamp(meta)?;
         while cache
             .next_if(|e| {
                 e.path.as_os_str().as_encoded_bytes() < file.as_os_str().as_encoded_bytes()
@@ -164,33 +159,31 @@ fn cached(dirs: &[PathBuf], project: &Path) -> Option<Headers> {
             }
         }
     }
-    let records: Vec<Record> = entries
-        .iter()
-        .map(|e| {
-            Some(Record {
-                id: RevisionId::new(e.id.as_str()).ok()?,
-                parents: e
-                    .parents
-                    .iter()
-                    .map(|p| RevisionId::new(p.as_str()).ok())
-                    .collect::<Option<_>>()?,
-                depends_on: e.depends_on.clone(),
-                labels: e
-                    .labels
-                    .iter()
-                    .map(|l| BranchLabel::new(l.as_str()).ok())
-                    .collect::<Option<_>>()?,
-            })
-        })
-        .collect::<Option<_>>()?;
-    let graph = Graph::build(&records).ok()?;
     if changed {
         write(&path, dirs, &entries, started);
     }
-    Some(Headers {
-        graph,
-        messages: entries.into_iter().map(|e| e.message).collect(),
-    })
+    // The names move into the graph's records: nothing is copied.
+    let mut messages = Vec::with_capacity(entries.len());
+    let mut records = Vec::with_capacity(entries.len());
+    for e in entries {
+        messages.push(e.message);
+        records.push(Record {
+            id: RevisionId::new(e.id).ok()?,
+            parents: e
+                .parents
+                .into_iter()
+                .map(|p| RevisionId::new(p).ok())
+                .collect::<Option<_>>()?,
+            depends_on: e.depends_on,
+            labels: e
+                .labels
+                .into_iter()
+                .map(|l| BranchLabel::new(l).ok())
+                .collect::<Option<_>>()?,
+        });
+    }
+    let graph = Graph::build(&records).ok()?;
+    Some(Headers { graph, messages })
 }
 
 /// A file's entry, read and parsed now. `None` when it cannot be read or
@@ -289,7 +282,7 @@ mod tests {
         c.entries = braid::migration::migration_files(&dirs)
             .unwrap()
             .iter()
-            .map(|f| entry(f, stamp(f).unwrap()).unwrap())
+            .map(|f| entry(f, stamp(&std::fs::metadata(f).unwrap()).unwrap()).unwrap())
             .collect();
         for e in &mut c.entries {
             e.message = Some(format!("cached {}", e.id));

@@ -45,8 +45,40 @@ pub fn migration_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, LoadErrors> {
     list_files(dirs).map_err(LoadErrors)
 }
 
+/// The `*.sql` files below `dirs` as [`migration_files`] lists them, each
+/// with what `stat` says of it (the file a link leads to, for a link).
+/// Each is asked of its directory as the listing goes, which costs the
+/// kernel less than a stat by the whole path afterwards (and, measured on
+/// two cores, less than stats by path spread over both).
+///
+/// # Errors
+///
+/// A directory that is not there or cannot be read, a file that cannot
+/// be stat'ed.
+pub fn migration_files_stat(
+    dirs: &[PathBuf],
+) -> Result<Vec<(PathBuf, std::fs::Metadata)>, LoadErrors> {
+    listing(dirs, true)
+        .map(|files| {
+            files
+                .into_iter()
+                .filter_map(|(path, meta)| Some((path, meta?)))
+                .collect()
+        })
+        .map_err(LoadErrors)
+}
+
 /// Lists the `*.sql` files below `dirs`, sorted by path.
 fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
+    listing(dirs, false).map(|files| files.into_iter().map(|(path, _)| path).collect())
+}
+
+/// A file found, with its metadata when asked for.
+type Listed = (PathBuf, Option<std::fs::Metadata>);
+
+/// The files below `dirs`, sorted by path, with their metadata when
+/// `stat` asks for it.
+fn listing(dirs: &[PathBuf], stat: bool) -> Result<Vec<Listed>, Vec<LoadError>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for dir in dirs {
@@ -54,12 +86,12 @@ fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
             errors.push(LoadError::new(dir, None, NO_DIRECTORY));
             continue;
         }
-        walk(dir, &mut Vec::new(), &mut files, &mut errors);
+        walk(dir, stat, &mut Vec::new(), &mut files, &mut errors);
     }
     if errors.is_empty() {
         // By bytes: comparing 100,000 paths component by component showed
         // in profiles, and any fixed order will do.
-        files.sort_unstable_by(|a, b| {
+        files.sort_unstable_by(|(a, _), (b, _)| {
             a.as_os_str()
                 .as_encoded_bytes()
                 .cmp(b.as_os_str().as_encoded_bytes())
@@ -68,7 +100,7 @@ fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
             // A directory nested in another, or listed twice, yields its
             // files twice.
             let mut seen = std::collections::HashSet::with_capacity(files.len());
-            files.retain(|f| seen.insert(f.clone()));
+            files.retain(|(f, _)| seen.insert(f.clone()));
         }
         Ok(files)
     } else {
@@ -83,8 +115,9 @@ fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<LoadError>> {
 /// fewer.)
 fn walk(
     dir: &Path,
+    stat: bool,
     above: &mut Vec<PathBuf>,
-    files: &mut Vec<PathBuf>,
+    files: &mut Vec<Listed>,
     errors: &mut Vec<LoadError>,
 ) {
     let cannot =
@@ -113,14 +146,26 @@ fn walk(
         let path = entry.path();
         // The entry's own type costs no system call; only a link is
         // followed with a stat.
-        let kind = match entry.file_type() {
-            Ok(t) if t.is_symlink() => std::fs::metadata(&path).map(|m| m.file_type()),
-            other => other,
+        let (kind, mut meta) = match entry.file_type() {
+            Ok(t) if t.is_symlink() => match std::fs::metadata(&path) {
+                Ok(m) => (Ok(m.file_type()), Some(m)),
+                Err(e) => (Err(e), None),
+            },
+            other => (other, None),
         };
         match kind {
-            Ok(t) if t.is_dir() => walk(&path, above, files, errors),
+            Ok(t) if t.is_dir() => walk(&path, stat, above, files, errors),
             Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "sql") => {
-                files.push(path)
+                if stat && meta.is_none() {
+                    match entry.metadata() {
+                        Ok(m) => meta = Some(m),
+                        Err(e) => {
+                            errors.push(cannot(&path, e));
+                            continue;
+                        }
+                    }
+                }
+                files.push((path, meta.filter(|_| stat)))
             }
             Ok(_) => {}
             Err(e) => errors.push(cannot(&path, e)),
