@@ -71,6 +71,7 @@ pub struct Options {
     /// an error finding stops the run before anything runs (the `lint`
     /// feature).
     #[cfg(feature = "lint")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
     pub lint: Option<crate::config::Lint>,
     /// Measure every statement (`braid rehearse`): its duration, the
     /// table locks it took and the tables it rewrote, reported as
@@ -460,6 +461,7 @@ pub async fn inspect(db: &mut Db, h: &History) -> Result<Inspection, ExecuteErro
 ///
 /// A catalog query fails.
 #[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 pub async fn lint_facts(
     db: &mut Db,
     sections: &crate::lint::safety::Sections<'_>,

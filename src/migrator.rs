@@ -730,6 +730,7 @@ impl Migrator {
     /// Invalid migrations, a scratch database that cannot be made, read or
     /// dropped, a revision that fails to run (in its report, not here).
     #[cfg(feature = "tools")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
     pub async fn verify(&self, url: &str) -> Result<Vec<crate::verify::Report>, Error> {
         let h = self.history()?;
         let settings = self.settings(url)?;

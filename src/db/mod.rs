@@ -223,6 +223,7 @@ type HistoryJson = (
 
 /// One entry of the history as `braid log` shows it (SPEC §14).
 #[cfg(feature = "tools")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LogEntry {
     /// The row's id, in the order rows were written.
@@ -253,6 +254,7 @@ pub struct LogEntry {
 /// done), from entries newest first as [`Db::log`] gives them: when,
 /// how long, by whom.
 #[cfg(feature = "tools")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub fn last_applied(entries: &[LogEntry]) -> std::collections::HashMap<&str, &LogEntry> {
     let mut out = std::collections::HashMap::new();
     for e in entries.iter().filter(|e| {
@@ -950,6 +952,7 @@ impl Db {
     ///
     /// The history table cannot be read.
     #[cfg(feature = "tools")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
     pub async fn log(&mut self, limit: Option<usize>) -> Result<Vec<LogEntry>, DbError> {
         // None where braid never ran, or beside a version table Alembic
         // wrote; an older braid's table has no statement columns.
@@ -1267,6 +1270,7 @@ impl Db {
     ///
     /// A catalog query fails.
     #[cfg(feature = "lint")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
     pub async fn table_facts(
         &mut self,
         tables: &[String],

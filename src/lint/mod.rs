@@ -38,6 +38,7 @@ mod mysql;
 pub mod read;
 pub mod rules;
 #[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 pub mod safety;
 #[cfg(feature = "lint")]
 mod sqlite;

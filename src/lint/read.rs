@@ -335,6 +335,7 @@ impl Kind {
 
 /// A statement read.
 #[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 #[derive(Debug, Clone)]
 pub struct Read {
     /// What it is.
@@ -362,6 +363,7 @@ pub fn kind_of(sql: &str, lexer: Lexer) -> Kind {
 
 /// Reads one statement (its code, without leading comments).
 #[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 pub fn read(sql: &str, engine: Engine, lexer: Lexer) -> Read {
     let kind = kind_of(sql, lexer);
     let (parsed, parse_error) = match Parser::parse_sql(dialect(engine).as_ref(), sql) {
@@ -970,6 +972,7 @@ const NON_VOLATILE: &[&str] = &[
 /// column with it rewrites the table), judged on sqlparser's expression
 /// tree; when the expression does not parse, any function call counts.
 #[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 pub fn volatile(expr: &str, engine: Engine) -> bool {
     let d = dialect(engine);
     let parsed = Parser::new(d.as_ref())

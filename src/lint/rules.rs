@@ -184,6 +184,7 @@ impl std::fmt::Display for Version {
 
 /// What a check sees besides the statement.
 #[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 pub struct Ctx<'a> {
     /// The engine.
     pub engine: Engine,
@@ -233,6 +234,7 @@ impl Ctx<'_> {
 
 /// A rule's hit on one statement, before severities are settled.
 #[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     /// The rule.
@@ -269,6 +271,7 @@ impl Hit {
 
 /// Every rule's hits on one statement.
 #[cfg(feature = "lint")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lint")))]
 pub fn check(read: &Read, ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut out = Vec::new();
     super::indexes::check(read, ctx, &mut out);
