@@ -26,7 +26,7 @@ goals-in-order:
 
 else
 
-.PHONY: build install man test alembic-check release-check package-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet bench-lint bench-backfill run clean services \
+.PHONY: build install man test alembic-check release-check package-check fuzz soak lint fmt bench bench-compare bench-schema bench-diff bench-import bench-embed bench-fleet bench-lint bench-status bench-backfill run clean services \
 	db-up db-test db-connect \
 	migrate-status migrate-create migrate-up migrate-down migrate-reset \
 	migrate-history migrate-show migrate-stamp migrate-merge migrate-graph \
@@ -144,6 +144,10 @@ bench-fleet: build .venv-bench/bin/alembic
 ## bench-lint: braid lint over 10,000 PostgreSQL revisions against squawk
 bench-lint: build
 	bash scripts/bench-lint.sh
+
+## bench-status: braid status and log at 10,000 applied PostgreSQL revisions
+bench-status: build
+	bash scripts/bench-status.sh
 
 ## bench-compare: braid against Alembic on the same generated histories
 bench-compare: $(BRAID)
