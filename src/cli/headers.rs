@@ -279,10 +279,10 @@ mod tests {
         // the files' stamps): an entry whose message differs from its
         // file shows that a later read comes from the cache.
         let mut c = cache(tmp.path());
-        c.entries = braid::migration::migration_files(&dirs)
+        c.entries = braid::migration::migration_files_stat(&dirs)
             .unwrap()
             .iter()
-            .map(|f| entry(f, stamp(&std::fs::metadata(f).unwrap()).unwrap()).unwrap())
+            .map(|(f, meta)| entry(f, stamp(meta).unwrap()).unwrap())
             .collect();
         for e in &mut c.entries {
             e.message = Some(format!("cached {}", e.id));

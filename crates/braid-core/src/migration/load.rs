@@ -36,16 +36,7 @@ impl fmt::Display for LoadErrors {
 }
 
 /// The `*.sql` files below `dirs`, sorted by path, as
-/// [`load_directories`] reads them (links followed).
-///
-/// # Errors
-///
-/// A directory that is not there or cannot be read.
-pub fn migration_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, LoadErrors> {
-    list_files(dirs).map_err(LoadErrors)
-}
-
-/// The `*.sql` files below `dirs` as [`migration_files`] lists them, each
+/// [`load_directories`] reads them (links followed), each
 /// with what `stat` says of it (the file a link leads to, for a link).
 /// Each is asked of its directory as the listing goes, which costs the
 /// kernel less than a stat by the whole path afterwards (and, measured on

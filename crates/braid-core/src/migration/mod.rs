@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use checksum::Checksum;
 pub use header::parse;
-pub use load::{LoadErrors, load_directories, migration_files, migration_files_stat};
+pub use load::{LoadErrors, load_directories, migration_files_stat};
 #[cfg(feature = "write")]
 pub use write::{
     NewRevision, file_name, file_name_for, render_header, render_new, replace_down_revisions,
