@@ -172,8 +172,8 @@ fn tokens<'a>(
     let entries = migrations.map(|m| {
         let abs = m.path.display().to_string();
         let rel = shown(root, &m.path);
-        let parsed = parsed(m);
-        quote! { ::braid::embed::File { path: #rel, source: include_str!(#abs), parsed: ::core::option::Option::Some(#parsed) } }
+        let parsed = opt(Some(parsed(m)));
+        quote! { ::braid::embed::File { path: #rel, source: include_str!(#abs), parsed: #parsed } }
     });
     // A static: the files and their constants are data in the binary, not
     // code that builds them at start-up.
@@ -185,17 +185,18 @@ fn tokens<'a>(
     }
 }
 
+/// An `Option` as tokens, with the absolute paths a crate's own `Some`
+/// or `None` cannot shadow.
+fn opt(v: Option<impl quote::ToTokens>) -> proc_macro2::TokenStream {
+    match v {
+        Some(v) => quote! { ::core::option::Option::Some(#v) },
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
 /// The `braid::migration::Parsed` constant of one migration.
 fn parsed(m: &braid_core::migration::Migration) -> proc_macro2::TokenStream {
-    let opt_str = |v: &Option<String>| match v {
-        Some(s) => quote! { ::core::option::Option::Some(#s) },
-        None => quote! { ::core::option::Option::None },
-    };
-    let opt_u64 = |v: Option<u64>| match v {
-        Some(n) => quote! { ::core::option::Option::Some(#n) },
-        None => quote! { ::core::option::Option::None },
-    };
-    let nanos = |d: Option<std::time::Duration>| opt_u64(d.map(|d| d.as_nanos() as u64));
+    let nanos = |d: Option<std::time::Duration>| opt(d.map(|d| d.as_nanos() as u64));
     let section = |s: &braid_core::migration::Section| {
         let (start, end, line) = (s.range.start, s.range.end, s.first_line);
         quote! { [#start, #end, #line] }
@@ -204,27 +205,15 @@ fn parsed(m: &braid_core::migration::Migration) -> proc_macro2::TokenStream {
     let downs = m.down_revisions.iter().map(|r| r.as_str());
     let labels = m.branch_labels.iter().map(|l| l.as_str());
     let depends = m.depends_on.iter();
-    let message = opt_str(&m.message);
-    let created = opt_str(&m.created);
+    let message = opt(m.message.as_deref());
+    let created = opt(m.created.as_deref());
     let transactional = m.transactional;
     let lock_timeout = nanos(m.lock_timeout);
-    let lock_retries = match m.lock_retries {
-        Some(n) => quote! { ::core::option::Option::Some(#n) },
-        None => quote! { ::core::option::Option::None },
-    };
+    let lock_retries = opt(m.lock_retries);
     let statement_timeout = nanos(m.statement_timeout);
     let up = section(&m.up);
-    let down = match &m.down {
-        Some(d) => {
-            let d = section(d);
-            quote! { ::core::option::Option::Some(#d) }
-        }
-        None => quote! { ::core::option::Option::None },
-    };
-    let untranslated = match m.untranslated {
-        Some(n) => quote! { ::core::option::Option::Some(#n) },
-        None => quote! { ::core::option::Option::None },
-    };
+    let down = opt(m.down.as_ref().map(section));
+    let untranslated = opt(m.untranslated);
     let checksum = m.checksum.as_bytes();
     quote! {
         ::braid::migration::Parsed {
