@@ -117,48 +117,38 @@
 // docs.rs marks what each feature adds.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod authoring;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod autogen;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod backup;
 pub mod config;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod conflict;
 pub mod db;
 pub mod embed;
 pub mod execute;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod fleet;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod import;
 pub mod lint;
 pub mod migrator;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod models;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod rehearse;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod render;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod schema;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod testing;
-#[cfg(feature = "tools")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
-pub mod verify;
+
+/// Items that come with the `tools` feature, marked so on docs.rs.
+macro_rules! tools {
+    ($($item:item)*) => {
+        $(
+            #[cfg(feature = "tools")]
+            #[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
+            $item
+        )*
+    };
+}
+
+tools! {
+    pub mod authoring;
+    pub mod autogen;
+    pub mod backup;
+    pub mod conflict;
+    pub mod fleet;
+    pub mod import;
+    pub mod models;
+    pub mod rehearse;
+    pub mod render;
+    pub mod schema;
+    pub mod testing;
+    pub mod verify;
+}
 
 pub use braid_core::{graph, history, migration, plan, revision, target};
 #[cfg(feature = "embed")]
