@@ -347,6 +347,53 @@ fn a_pool_a_connection_and_typed_targets_migrate_too() {
     });
 }
 
+/// Makes `app` an application crate outside the workspace: braid by path
+/// with `features` (and `dev_features` for its tests only), tokio, and a
+/// braid.toml naming `migrations/`.
+fn application(app: &Project, name: &str, features: &str, dev_features: Option<&str>) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let braid = |features: &str| {
+        format!(
+            "braid = {{ path = \"{}\", default-features = false, features = [{features}] }}\n",
+            root.display()
+        )
+    };
+    let dev = dev_features
+        .map(|f| format!("\n[dev-dependencies]\n{}", braid(f)))
+        .unwrap_or_default();
+    app.write(
+        "Cargo.toml",
+        &format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\n{}tokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n{dev}\n\
+             # Not a member of braid's workspace.\n[workspace]\n",
+            braid(features)
+        ),
+    );
+    app.write(
+        "braid.toml",
+        "[migrations]\ndirectories = [\"migrations\"]\n",
+    );
+}
+
+/// The target directory the application crates share, kept between runs
+/// (their engines' features differ from the workspace's, so nothing could
+/// be shared with it).
+fn app_target() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("embed-app")
+}
+
+/// Cargo in an application crate, building into [`app_target`].
+fn cargo(app: &Project, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO"));
+    c.args(args)
+        .current_dir(app.path())
+        .env("CARGO_TARGET_DIR", app_target());
+    c
+}
+
 #[test]
 fn an_application_outside_the_workspace_with_one_engine_agrees_with_the_cli() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -374,27 +421,7 @@ fn an_application_outside_the_workspace_with_one_engine_agrees_with_the_cli() {
         )
         .unwrap();
     }
-    app.write(
-        "braid.toml",
-        "[migrations]\ndirectories = [\"migrations\"]\n",
-    );
-    app.write(
-        "Cargo.toml",
-        &format!(
-            r#"[package]
-name = "braid_app"
-version = "0.1.0"
-edition = "2024"
-
-[dependencies]
-braid = {{ path = "{}", default-features = false, features = ["embed", "sqlite"] }}
-tokio = {{ version = "1", features = ["rt", "macros"] }}
-
-[workspace]
-"#,
-            root.display()
-        ),
-    );
+    application(&app, "braid_app", r#""embed", "sqlite""#, None);
     app.write(
         "src/main.rs",
         r#"#[tokio::main(flavor = "current_thread")]
@@ -412,15 +439,7 @@ async fn main() {
 "#,
     );
     std::fs::copy(root.join("Cargo.lock"), app.path().join("Cargo.lock")).unwrap();
-    // A target directory of its own, kept between runs (the engines'
-    // features differ from the workspace's, so nothing could be shared).
-    let target = root.join("target").join("embed-app");
-    let build = Command::new(env!("CARGO"))
-        .args(["build", "--quiet"])
-        .current_dir(app.path())
-        .env("CARGO_TARGET_DIR", &target)
-        .output()
-        .unwrap();
+    let build = cargo(&app, &["build", "--quiet"]).output().unwrap();
     assert!(
         build.status.success(),
         "{}",
@@ -448,7 +467,7 @@ async fn main() {
     }
     assert!(lock.contains("name = \"sqlx-sqlite\""));
 
-    let bin = target.join("debug").join("braid_app");
+    let bin = app_target().join("debug").join("braid_app");
     let url = format!("sqlite://{}/app.db?mode=rwc", app.path().display());
     assert_eq!(start(&bin, &url), "applied 7; at 5ac0e6d2f918\n");
     cli_agrees(&app, &url);
@@ -543,7 +562,6 @@ fn warnings_and_steps_are_tracing_events() {
 /// the helpers take their server explicitly.
 #[test]
 fn an_application_tests_its_migrations_with_the_testing_helpers() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let app = Project::new();
     app.write(
         "migrations/m1.sql",
@@ -561,30 +579,13 @@ fn an_application_tests_its_migrations_with_the_testing_helpers() {
         "schema-next/schema.sql",
         "CREATE TABLE users (id integer PRIMARY KEY, email varchar(200) NOT NULL, name text);\n",
     );
-    app.write(
-        "braid.toml",
-        "[migrations]\ndirectories = [\"migrations\"]\n",
-    );
-    app.write(
-        "Cargo.toml",
-        &format!(
-            r#"[package]
-name = "braid_app_tested"
-version = "0.1.0"
-edition = "2024"
-
-[dependencies]
-braid = {{ path = "{root}", default-features = false, features = ["embed", "sqlite", "postgres"] }}
-tokio = {{ version = "1", features = ["rt", "macros"] }}
-
-# The helpers only in the tests' build: the application itself stays lean.
-[dev-dependencies]
-braid = {{ path = "{root}", default-features = false, features = ["testing"] }}
-
-[workspace]
-"#,
-            root = root.display()
-        ),
+    // The helpers only in the tests' build: the application itself stays
+    // lean.
+    application(
+        &app,
+        "braid_app_tested",
+        r#""embed", "sqlite", "postgres""#,
+        Some(r#""testing""#),
     );
     app.write(
         "src/lib.rs",
@@ -636,11 +637,7 @@ async fn a_test_database_holds_the_migrated_schema() {
 }
 "#,
     );
-    let target = root.join("target").join("embed-app");
-    let run = Command::new(env!("CARGO"))
-        .args(["test", "--quiet"])
-        .current_dir(app.path())
-        .env("CARGO_TARGET_DIR", &target)
+    let run = cargo(&app, &["test", "--quiet"])
         // Another engine in the environment: the helpers ignore it.
         .env("DATABASE_URL", "mysql://root@127.0.0.1:3306/test")
         .output()
